@@ -1,0 +1,65 @@
+# seedwell: two commands on a fresh Debian 12 machine.
+#   make run    install missing packages, build, start the service on 127.0.0.1
+#   make test   install missing packages, build, run every test (and the sanitizer build, and lint)
+# Other targets: build, unit, lint, format, bench, asan, clean.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+STATE_DIR  ?= $(CURDIR)/state
+JOBS       ?= $(shell nproc)
+CMAKE_GEN  := -G Ninja
+LAUNCHER   := $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache,)
+SOURCES     = $(shell git ls-files -co --exclude-standard -- 'crypto/*.h' 'crypto/*.cpp' \
+                'service/*.h' 'service/*.cpp' 'api/*.h' 'api/*.cpp' 'tests/*.h' 'tests/*.cpp' \
+                'bench/*.cpp' 2>/dev/null)
+
+.PHONY: deps test-deps build run test unit asan lint format bench clean
+
+deps:
+	@scripts/install-deps.sh build
+
+test-deps:
+	@scripts/install-deps.sh test
+
+$(BUILD)/build.ninja: CMakeLists.txt | deps
+	cmake -S . -B $(BUILD) $(CMAKE_GEN) $(LAUNCHER) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/seedwell serve --state-dir $(STATE_DIR) --guest-listen 127.0.0.1:8080 \
+	  --admin-listen 127.0.0.1:8081
+
+# Unit and integration tests of the optimised build.
+unit: test-deps build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+$(ASAN_BUILD)/build.ninja: CMakeLists.txt | deps
+	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) $(LAUNCHER) -DCMAKE_BUILD_TYPE=Debug \
+	  -DSEEDWELL_SANITIZE=ON -DSEEDWELL_BUILD_BENCH=OFF
+
+# The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
+asan: test-deps $(ASAN_BUILD)/build.ninja
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS) --timeout 900
+
+# clang-format check and clang-tidy on the project's own folders.
+lint: test-deps build
+	clang-format --dry-run -Werror $(SOURCES)
+	run-clang-tidy -quiet -p $(BUILD) -j $(JOBS) '$(CURDIR)/(crypto|service|api)/.*\.cpp$$' \
+	  > $(BUILD)/clang-tidy.log 2>&1 || (grep -E 'warning:|error:' $(BUILD)/clang-tidy.log | head -50; exit 1)
+	@echo "lint: clang-format and clang-tidy clean"
+
+format:
+	clang-format -i $(SOURCES)
+
+test: lint unit asan
+
+bench: build
+	scripts/run-benchmarks.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

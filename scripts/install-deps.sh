@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages seedwell needs to build, test and run.
+# Idempotent: only missing packages are installed. Runs apt-get as root, or through sudo.
+#
+#   scripts/install-deps.sh [build|test]    (default: build)
+set -euo pipefail
+
+build_pkgs=(
+  build-essential cmake ninja-build pkg-config ccache
+  libsodium-dev libssl-dev nlohmann-json3-dev libcpp-httplib-dev libexpected-dev
+  libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev libisofs-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+test_pkgs=(
+  clang-format clang-tidy curl python3 rng-tools5 prometheus jq
+)
+
+want=("${build_pkgs[@]}")
+if [ "${1:-build}" = test ]; then want+=("${test_pkgs[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+# Refresh the package lists once if they are missing or older than a day.
+if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -1)" ]; then
+  $sudo apt-get update -qq
+fi
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
