@@ -49,6 +49,8 @@ asan: test-deps $(ASAN_BUILD)/build.ninja
 # clang-format check and clang-tidy on the project's own folders.
 lint: test-deps build
 	clang-format --dry-run -Werror $(SOURCES)
+	@[ -d tools/openapi/node_modules ] || (cd tools/openapi && npm ci --no-audit --no-fund --loglevel=error)
+	cd tools/openapi && npx --no-install redocly lint --config ../../redocly.yaml ../../openapi.yaml
 	run-clang-tidy -quiet -p $(BUILD) -j $(JOBS) '$(CURDIR)/(crypto|service|api)/.*\.cpp$$' \
 	  > $(BUILD)/clang-tidy.log 2>&1 || (grep -E 'warning:|error:' $(BUILD)/clang-tidy.log | head -50; exit 1)
 	@echo "lint: clang-format and clang-tidy clean"

@@ -16,7 +16,12 @@ test_pkgs=(
 )
 
 want=("${build_pkgs[@]}")
-if [ "${1:-build}" = test ]; then want+=("${test_pkgs[@]}"); fi
+if [ "${1:-build}" = test ]; then
+  want+=("${test_pkgs[@]}")
+  # The OpenAPI linter runs on Node.js >= 20.19 (this project's CI image has it); Debian's own
+  # nodejs is installed only where there is none at all.
+  command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
+fi
 
 missing=()
 for p in "${want[@]}"; do
