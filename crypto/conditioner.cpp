@@ -74,7 +74,7 @@ Result<std::unique_ptr<Conditioner>> Conditioner::Create(
     }
   }
   for (const std::string& required : policy.required_sources) {
-    if (names.count(required) == 0) {
+    if (!names.contains(required)) {
       return Fail(ErrorCode::kInvalidArgument,
                   "conditioner: required source " + required + " is not configured");
     }
@@ -83,8 +83,8 @@ Result<std::unique_ptr<Conditioner>> Conditioner::Create(
       new Conditioner(std::move(sources), clock, std::move(policy)));
 }
 
-Conditioner::Conditioner(std::vector<std::unique_ptr<MonitoredSource>> sources,
-                         const Clock& clock, SeedingPolicy policy)
+Conditioner::Conditioner(std::vector<std::unique_ptr<MonitoredSource>> sources, const Clock& clock,
+                         SeedingPolicy policy)
     : sources_(std::move(sources)),
       clock_(clock),
       policy_(std::move(policy)),
@@ -120,7 +120,8 @@ Result<void> Conditioner::GatherSeed(std::span<std::uint8_t, kSeedBytes> seed) {
     ++contributors;
 
     const SourceKind kind = source->Kind();
-    if (kind == SourceKind::kHardware || (policy_.allow_kernel_only && kind == SourceKind::kKernel)) {
+    if (kind == SourceKind::kHardware ||
+        (policy_.allow_kernel_only && kind == SourceKind::kKernel)) {
       hardware_ok = true;
     }
     if (!required_ok) {
@@ -132,10 +133,10 @@ Result<void> Conditioner::GatherSeed(std::span<std::uint8_t, kSeedBytes> seed) {
 
   if (!hardware_ok || !required_ok) {
     sodium_memzero(seed.data(), seed.size());
-    std::string why = !hardware_ok ? (policy_.allow_kernel_only
-                                          ? "no healthy hardware or kernel source"
-                                          : "no healthy hardware source")
-                                   : "no healthy required source";
+    std::string why = !hardware_ok
+                          ? (policy_.allow_kernel_only ? "no healthy hardware or kernel source"
+                                                       : "no healthy hardware source")
+                          : "no healthy required source";
     if (!skipped.empty()) why += " (" + skipped + ")";
     spdlog::warn("conditioner refused a seed: {}", why);
     return Fail(ErrorCode::kUnavailable, "seeding policy not met: " + why);
@@ -184,12 +185,12 @@ std::vector<std::unique_ptr<MonitoredSource>> DetectSources(const SourceOptions&
                                                             const Clock& clock) {
   std::vector<std::unique_ptr<MonitoredSource>> sources;
   if (options.rdseed) {
-    AddSource(sources, Upcast(CpuRngSource::Create(CpuRngInstruction::kRdseed)), "rdseed",
-              options, clock);
+    AddSource(sources, Upcast(CpuRngSource::Create(CpuRngInstruction::kRdseed)), "rdseed", options,
+              clock);
   }
   if (options.rdrand) {
-    AddSource(sources, Upcast(CpuRngSource::Create(CpuRngInstruction::kRdrand)), "rdrand",
-              options, clock);
+    AddSource(sources, Upcast(CpuRngSource::Create(CpuRngInstruction::kRdrand)), "rdrand", options,
+              clock);
   }
   if (options.hwrng) {
     AddSource(sources, Upcast(HwrngSource::Open(options.hwrng_path, options.hwrng_timeout)),

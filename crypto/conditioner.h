@@ -10,9 +10,9 @@
 //
 // BLAKE2b is a good extractor when its input has enough min-entropy and the hash is a random
 // oracle, so one good source suffices: an attacker controlling every other input cannot predict
-// the seed. A source that is quarantined, unavailable or fails a test on this read is skipped, never
-// mixed in (MonitoredSource wipes failed output). The counter and the time make every seed's input
-// distinct even if every source repeated itself.
+// the seed. A source that is quarantined, unavailable or fails a test on this read is skipped,
+// never mixed in (MonitoredSource wipes failed output). The counter and the time make every seed's
+// input distinct even if every source repeated itself.
 //
 // Policy (fail closed). A seed is refused with kUnavailable, and the output wiped, unless (1) at
 // least one source of kind kHardware contributed, or allow_kernel_only is set and the kernel did;

@@ -121,9 +121,9 @@ Result<void> HealthTests::Feed(std::span<const std::uint8_t> samples) {
                   "repetition count test failed (cutoff " + std::to_string(rct_.cutoff()) + ")");
     }
     if (!apt_ok) {
-      return Fail(ErrorCode::kInternal,
-                  "adaptive proportion test failed (cutoff " + std::to_string(apt_.cutoff()) +
-                      " in " + std::to_string(apt_.window()) + ")");
+      return Fail(ErrorCode::kInternal, "adaptive proportion test failed (cutoff " +
+                                            std::to_string(apt_.cutoff()) + " in " +
+                                            std::to_string(apt_.window()) + ")");
     }
   }
   return {};
@@ -171,8 +171,8 @@ Result<void> HealthTestSelfCheck() {
 
   HealthTests both(kH);
   if (auto r = both.Feed(good); !r) {
-    return Fail(ErrorCode::kInternal, "health self-check: good sequence rejected: " +
-                                          r.error().message);
+    return Fail(ErrorCode::kInternal,
+                "health self-check: good sequence rejected: " + r.error().message);
   }
 
   std::array<std::uint8_t, kSelfCheckBytes> stuck{};

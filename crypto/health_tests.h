@@ -17,8 +17,9 @@
 //
 // Alpha. We use alpha = 2^-30 (kIntermittentAlpha), the intermittent-alarm level used by
 // jitterentropy and listed in specs/randomness.md: a failure quarantines the source, which is then
-// retried with back-off, so a rare false alarm costs a retry, never output. With 1024-sample start-up
-// tests and continuous testing, a healthy source sees a false alarm about once per 2^30 windows.
+// retried with back-off, so a rare false alarm costs a retry, never output. With 1024-sample
+// start-up tests and continuous testing, a healthy source sees a false alarm about once per 2^30
+// windows.
 //
 // Samples are secret: the tests keep only the current RCT value and the APT reference value, both
 // in memory that is wiped by Reset() and on destruction, and never put them in error messages.

@@ -28,7 +28,8 @@ Result<std::unique_ptr<HwrngSource>> HwrngSource::Open(std::string path,
     if (err == EACCES || err == EPERM) {
       return Fail(ErrorCode::kPermissionDenied, "hwrng device " + path + " is not readable");
     }
-    return Fail(ErrorCode::kUnavailable, "cannot open hwrng device " + path + ": " + ErrnoText(err));
+    return Fail(ErrorCode::kUnavailable,
+                "cannot open hwrng device " + path + ": " + ErrnoText(err));
   }
   struct stat st {};
   if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {

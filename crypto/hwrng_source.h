@@ -5,8 +5,8 @@
 // Theory of operation. The device is opened O_RDONLY | O_NONBLOCK | O_CLOEXEC once. A read loops
 // over read(2), and when the device has nothing ready (EAGAIN) waits in poll(2) for the time left
 // of a per-read deadline, so a read is bounded in time even if the device stalls (a virtio-rng
-// backend that stopped, a FIFO nobody writes). EINTR is retried; end of file, a timeout or any other
-// error fails the read with kUnavailable.
+// backend that stopped, a FIFO nobody writes). EINTR is retried; end of file, a timeout or any
+// other error fails the read with kUnavailable.
 //
 // Min-entropy. We cannot know what is behind the device: virtio-rng passes through whatever the
 // host feeds it (often the host's /dev/urandom, sometimes nothing better than a PRNG), and TPM
@@ -36,9 +36,8 @@ class HwrngSource final : public EntropySource {
   // Open opens |path| for non-blocking reads bounded by |timeout| each. It returns kNotFound if
   // the device does not exist, kPermissionDenied if it is not readable, kInvalidArgument for a
   // directory, and kUnavailable for other errors; each message names the path.
-  static Result<std::unique_ptr<HwrngSource>> Open(std::string path = kDefaultPath,
-                                                   std::chrono::milliseconds timeout =
-                                                       kDefaultTimeout);
+  static Result<std::unique_ptr<HwrngSource>> Open(
+      std::string path = kDefaultPath, std::chrono::milliseconds timeout = kDefaultTimeout);
   ~HwrngSource() override;
   HwrngSource(const HwrngSource&) = delete;
   HwrngSource& operator=(const HwrngSource&) = delete;

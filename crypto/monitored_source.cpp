@@ -119,9 +119,9 @@ Result<void> MonitoredSource::EnsureReadyLocked(Clock::TimePoint now) {
   }
   if (state == SourceState::kHealthy) return {};
   if (state != SourceState::kStarting && now < retry_at_) {
-    return Fail(ErrorCode::kUnavailable,
-                name_ + " is " + std::string(SourceStateName(state)) + " (" + last_failure +
-                    "); retry in " + std::to_string(Milliseconds(retry_at_ - now)) + " ms");
+    return Fail(ErrorCode::kUnavailable, name_ + " is " + std::string(SourceStateName(state)) +
+                                             " (" + last_failure + "); retry in " +
+                                             std::to_string(Milliseconds(retry_at_ - now)) + " ms");
   }
   const bool retrying = state != SourceState::kStarting;
   if (auto startup = StartupTestLocked(); !startup) return startup;
@@ -135,8 +135,7 @@ Result<void> MonitoredSource::EnsureReadyLocked(Clock::TimePoint now) {
   if (retrying) {
     spdlog::info("entropy source {} recovered after {} consecutive failure(s)", name_, failures);
   } else {
-    spdlog::info("entropy source {} passed its start-up test ({} samples)", name_,
-                 kStartupSamples);
+    spdlog::info("entropy source {} passed its start-up test ({} samples)", name_, kStartupSamples);
   }
   return {};
 }
@@ -185,8 +184,8 @@ void MonitoredSource::RecordFailureLocked(SourceState state, const std::string& 
   for (std::uint64_t i = 1; i < consecutive && delay < backoff_.max; ++i) delay *= 2;
   if (delay > backoff_.max) delay = backoff_.max;
   retry_at_ = clock_.Now() + delay;
-  spdlog::warn("entropy source {} {}: {}; retrying in {} ms", name_, SourceStateName(state),
-               reason, Milliseconds(delay));
+  spdlog::warn("entropy source {} {}: {}; retrying in {} ms", name_, SourceStateName(state), reason,
+               Milliseconds(delay));
 }
 
 }  // namespace seedwell

@@ -3,8 +3,8 @@
 //
 // Theory of operation. A source starts in kStarting. Before its first byte is used, a start-up test
 // reads kStartupSamples bytes, runs the SP 800-90B RCT and APT over them (health_tests.h) and wipes
-// them. On success the source is kHealthy and every byte later handed out by Read() goes through the
-// same continuous tests first. Any test failure moves the source to kQuarantined, and any read
+// them. On success the source is kHealthy and every byte later handed out by Read() goes through
+// the same continuous tests first. Any test failure moves the source to kQuarantined, and any read
 // error to kUnavailable; in both states Read() refuses (kUnavailable) until a back-off delay has
 // passed: 1 s after the first failure, doubling with each consecutive failure up to 5 min. The next
 // Read() after that reruns the start-up test and, if it passes, logs the recovery and serves
@@ -47,11 +47,11 @@ struct SourceStatus {
   std::string name;
   SourceKind kind = SourceKind::kHardware;
   SourceState state = SourceState::kStarting;
-  double min_entropy_per_byte = 0;      // the assessed H that sets cutoffs and seed draw sizes
-  std::uint64_t bytes_delivered = 0;    // bytes handed out by Read() (start-up samples excluded)
-  std::uint64_t failures = 0;           // health-test failures and read errors, ever
+  double min_entropy_per_byte = 0;    // the assessed H that sets cutoffs and seed draw sizes
+  std::uint64_t bytes_delivered = 0;  // bytes handed out by Read() (start-up samples excluded)
+  std::uint64_t failures = 0;         // health-test failures and read errors, ever
   std::uint64_t consecutive_failures = 0;
-  std::string last_failure;             // reason of the latest failure; empty if none
+  std::string last_failure;               // reason of the latest failure; empty if none
   double read_rate_bytes_per_second = 0;  // over the last kRateSamples reads; 0 if unmeasured
 };
 

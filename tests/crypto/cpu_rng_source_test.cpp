@@ -73,7 +73,7 @@ TEST(CpuRngSourceTest, MinEntropyIsConservative) {
   EXPECT_DOUBLE_EQ(CpuRngSource(CpuRngInstruction::kRdrand, nullptr, 1).MinEntropyPerByte(), 2.0);
 }
 
-int step_calls = 0;  // NOLINT: state of the plain-function fakes below
+int step_calls = 0;               // NOLINT: state of the plain-function fakes below
 int failures_before_success = 0;  // NOLINT
 
 bool FlakyStep(std::uint64_t* out) {

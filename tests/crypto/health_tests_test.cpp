@@ -80,7 +80,7 @@ TEST(AdaptiveProportionTest, FailsWhenReferenceReachesCutoffInWindow) {
 
 TEST(AdaptiveProportionTest, CountsOnlyTheWindowsFirstValue) {
   AdaptiveProportionTest apt(4, 16);
-  EXPECT_TRUE(apt.Feed(1));  // reference
+  EXPECT_TRUE(apt.Feed(1));                                    // reference
   for (int i = 0; i < 15; ++i) EXPECT_TRUE(apt.Feed(2)) << i;  // 2 is not the reference
 }
 

@@ -207,12 +207,12 @@ TEST_F(MonitoredSourceTest, StatusReportsIdentity) {
 
 TEST_F(MonitoredSourceTest, RejectsBadSources) {
   EXPECT_THROW(MonitoredSource(nullptr, clock_), std::invalid_argument);
-  EXPECT_THROW(MonitoredSource(std::make_unique<FakeSource>("x", SourceKind::kHardware, 0.0),
-                               clock_),
-               std::invalid_argument);
-  EXPECT_THROW(MonitoredSource(std::make_unique<FakeSource>("x", SourceKind::kHardware, 9.0),
-                               clock_),
-               std::invalid_argument);
+  EXPECT_THROW(
+      MonitoredSource(std::make_unique<FakeSource>("x", SourceKind::kHardware, 0.0), clock_),
+      std::invalid_argument);
+  EXPECT_THROW(
+      MonitoredSource(std::make_unique<FakeSource>("x", SourceKind::kHardware, 9.0), clock_),
+      std::invalid_argument);
 }
 
 TEST_F(MonitoredSourceTest, ConcurrentReadersAreSerialised) {

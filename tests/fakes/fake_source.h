@@ -41,10 +41,10 @@ struct FakeSourceControl {
 
 class FakeSource final : public EntropySource {
  public:
-  explicit FakeSource(std::string name, SourceKind kind = SourceKind::kHardware, double h = 8.0,
-                      std::shared_ptr<FakeSourceControl> control =
-                          std::make_shared<FakeSourceControl>(),
-                      std::uint64_t seed = 1)
+  explicit FakeSource(
+      std::string name, SourceKind kind = SourceKind::kHardware, double h = 8.0,
+      std::shared_ptr<FakeSourceControl> control = std::make_shared<FakeSourceControl>(),
+      std::uint64_t seed = 1)
       : name_(std::move(name)), kind_(kind), h_(h), control_(std::move(control)), state_(seed) {}
 
   std::string_view Name() const override { return name_; }
