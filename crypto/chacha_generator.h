@@ -2,8 +2,8 @@
 //
 // Theory of operation
 // -------------------
-// This is Bernstein's "fast-key-erasure" generator (https://blog.cr.yp.to/20170723-random.html), the
-// construction of the Linux CRNG and of OpenBSD's arc4random, on libsodium's ChaCha20 (the IETF
+// This is Bernstein's "fast-key-erasure" generator (https://blog.cr.yp.to/20170723-random.html),
+// the construction of the Linux CRNG and of OpenBSD's arc4random, on libsodium's ChaCha20 (the IETF
 // variant of RFC 8439: 32-byte key, 96-bit nonce, 32-bit block counter).
 //
 // Notation: KS(k, n) is the first n bytes of the ChaCha20 keystream under key k with the all-zero
@@ -49,7 +49,7 @@ class ChachaGenerator {
   static constexpr std::size_t kKeyBytes = 32;
   static constexpr std::size_t kBufferBytes = 1024;
   static constexpr std::size_t kDirectThreshold = 512;
-  static constexpr std::size_t kMaxChunkBytes = 64 * 1024;
+  static constexpr std::size_t kMaxChunkBytes = std::size_t{64} * 1024;
   // kMixLabel domain-separates Mix's hash from any other use of BLAKE2b in seedwell.
   static constexpr std::string_view kMixLabel = "seedwell chacha-generator mix v1";
 

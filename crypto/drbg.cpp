@@ -137,7 +137,8 @@ Drbg::Nanos Drbg::NowNanos() const {
 
 bool Drbg::ReadyAt(Nanos now) const {
   if (!seeded_.load(std::memory_order_acquire)) return false;
-  const auto limit = std::chrono::nanoseconds(options_.reseed_interval + options_.fail_closed_grace);
+  const auto limit =
+      std::chrono::nanoseconds(options_.reseed_interval + options_.fail_closed_grace);
   return now - last_reseed_.load(std::memory_order_relaxed) <= limit.count();
 }
 

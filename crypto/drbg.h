@@ -42,10 +42,10 @@ namespace seedwell {
 
 // DrbgOptions tunes reseeding and fail-closed behaviour.
 struct DrbgOptions {
-  std::chrono::seconds reseed_interval{60};      // reseed at least this often
-  std::uint64_t reseed_bytes = 1ULL << 30;       // and after this much output (approximate)
-  std::chrono::seconds fail_closed_grace{300};   // overdue by more than this: refuse output
-  std::chrono::seconds reseed_retry{1};          // Generate retries a failing reseed this often
+  std::chrono::seconds reseed_interval{60};     // reseed at least this often
+  std::uint64_t reseed_bytes = 1ULL << 30;      // and after this much output (approximate)
+  std::chrono::seconds fail_closed_grace{300};  // overdue by more than this: refuse output
+  std::chrono::seconds reseed_retry{1};         // Generate retries a failing reseed this often
 };
 
 // DrbgStats is a snapshot for metrics and status.

@@ -71,8 +71,8 @@ TEST(Chacha20Rfc8439Test, EveryPrefixLengthOutOfPlaceAndInPlace) {
       Bytes out(len + 1, 0xEE);  // one guard byte past the end must stay untouched
       crypto_stream_chacha20_ietf_xor_ic(out.data(), in.data(), len, nonce.data(), counter,
                                          key.data());
-      ASSERT_TRUE(std::equal(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(len),
-                             want.begin()))
+      ASSERT_TRUE(
+          std::equal(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(len), want.begin()))
           << r.at("KEY") << " length " << len;
       ASSERT_EQ(out[len], 0xEE);
       Bytes buf(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(len));
@@ -164,9 +164,9 @@ TEST(ChachaGeneratorTest, MatchesReferenceModelOverMixedRequestSizes) {
   model.Mix(seed);
   // Sizes that cross every boundary: empty, buffered, buffer exhaustion, the direct threshold,
   // the chunk limit and its tail.
-  const std::vector<std::size_t> sizes = {0,   1,   31,  32,  63,  64,   65,    511,   512,  513,
-                                          991, 992, 993, 100, 900, 1000, 65535, 65536, 65537,
-                                          200000, 3,  511, 0,  7};
+  const std::vector<std::size_t> sizes = {0,     1,     31,    32,     63,  64,  65,  511,
+                                          512,   513,   991,   992,    993, 100, 900, 1000,
+                                          65535, 65536, 65537, 200000, 3,   511, 0,   7};
   for (std::size_t n : sizes) {
     Bytes got(n);
     generator.Generate(got);
@@ -227,8 +227,7 @@ TEST(ChachaGeneratorTest, HandedOutBytesAndNewKeyAreWipedFromBuffer) {
   EXPECT_TRUE(AllZero(buffer.first(32 + 100)));  // the next key's copy and the output
   EXPECT_FALSE(AllZero(buffer.subspan(32 + 100)));
   // No handed-out byte is still anywhere in the buffer.
-  EXPECT_EQ(std::search(buffer.begin(), buffer.end(), out.begin(), out.begin() + 16),
-            buffer.end());
+  EXPECT_EQ(std::search(buffer.begin(), buffer.end(), out.begin(), out.begin() + 16), buffer.end());
   Bytes rest(generator.BufferedBytes());
   for (std::uint8_t& byte : rest) generator.Generate({&byte, 1});  // drain one byte at a time
   EXPECT_EQ(generator.BufferedBytes(), 0u);
