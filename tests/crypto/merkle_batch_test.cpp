@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
+
+#include "crypto/encoding.h"
+#include "tests/crypto/vector_file.h"
 
 namespace seedwell {
 namespace {
@@ -158,6 +162,46 @@ TEST(MerkleBatchTest, WrongKeyAndBadInputs) {
   EXPECT_FALSE(VerifyBatchedBlock(other.public_key(), blocks.fields[0], proofs[0]).has_value());
   EXPECT_EQ(SignBatch(key, {}).error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(SignBatch(other, blocks.fields).error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST(MerkleBatchTest, GoldenThreeLeafBatch) {
+  const auto records = testing::ReadVectorFile("merkle_batch_golden.txt");
+  ASSERT_EQ(records.size(), 1U);
+  const auto& r = records[0];
+  SecretArray<kEd25519SeedBytes> seed;
+  ASSERT_TRUE(
+      FromHexInto("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60", seed.span())
+          .has_value());
+  const SigningKey key = SigningKey::FromSeed(seed.span());
+  const std::string instance = "3f2504e0-4f89-11d3-9a0c-0305e82c3301";
+  std::vector<std::uint8_t> data(32);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(0xa0 + i);
+  std::vector<std::vector<std::uint8_t>> nonces;
+  std::vector<BlockFields> fields;
+  for (std::uint8_t i = 0; i < 3; ++i) nonces.emplace_back(16, i);
+  for (std::uint8_t i = 0; i < 3; ++i) {
+    BlockFields f;
+    f.instance_id = instance;
+    f.nonce = nonces[i];
+    f.issued_at_unix_ms = 1700000000000 + i;
+    f.kid = key.kid();
+    f.data = data;
+    fields.push_back(f);
+    EXPECT_EQ(ToHex(MerkleLeafHash(CanonicalBlockBytes(f).value().span())),
+              r.at("leaf" + std::to_string(i)));
+  }
+  const auto proofs = SignBatch(key, fields).value();
+  EXPECT_EQ(ToHex(proofs[0].root_signature), r.at("root_signature"));
+  ASSERT_EQ(proofs[2].path.size(), 1U);
+  EXPECT_EQ(ToHex(proofs[2].path[0]), r.at("node01"));
+  ASSERT_EQ(proofs[0].path.size(), 2U);
+  EXPECT_EQ(ToHex(proofs[0].path[0]), r.at("leaf1"));
+  EXPECT_EQ(ToHex(proofs[0].path[1]), r.at("leaf2"));
+  const auto root = testing::Hex(r.at("root"));
+  MerkleHash root_hash{};
+  ASSERT_EQ(root.size(), root_hash.size());
+  std::copy(root.begin(), root.end(), root_hash.begin());
+  EXPECT_EQ(ToHex(BatchRootMessage(3, root_hash)), r.at("root_message"));
 }
 
 TEST(MerkleBatchTest, HashesAreDomainSeparated) {
