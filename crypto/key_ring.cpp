@@ -2,12 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 #include <system_error>
 #include <utility>
 
@@ -34,10 +34,9 @@ Result<KeyState> ParseState(std::string_view name) {
 
 bool HasKeyFiles(const std::filesystem::path& dir) {
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (entry.path().extension() == kKeySuffix) return true;
-  }
-  return false;
+  const std::filesystem::directory_iterator begin(dir, ec);  // on error, equals end()
+  return std::any_of(begin, std::filesystem::directory_iterator(),
+                     [](const auto& entry) { return entry.path().extension() == kKeySuffix; });
 }
 
 }  // namespace
@@ -131,11 +130,10 @@ Result<void> KeyRing::WriteIndex(const std::filesystem::path& dir,
   }
   const nlohmann::json doc = {{"format", kIndexFormat}, {"keys", keys}};
   const std::string text = doc.dump(2) + "\n";
-  return WriteFileAtomically(
-      dir / kIndexName,
-      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(text.data()),
-                                    text.size()),
-      0600);
+  return WriteFileAtomically(dir / kIndexName,
+                             std::span<const std::uint8_t>(
+                                 reinterpret_cast<const std::uint8_t*>(text.data()), text.size()),
+                             0600);
 }
 
 Result<std::shared_ptr<const KeyRing::Snapshot>> KeyRing::LoadSnapshot(
@@ -152,8 +150,8 @@ Result<std::shared_ptr<const KeyRing::Snapshot>> KeyRing::LoadSnapshot(
     }
     if (e.state == KeyState::kActive) {
       if (snapshot->active) {
-        return Fail(ErrorCode::kInvalidArgument, "key index in " + dir.string() +
-                                                     " has more than one active key");
+        return Fail(ErrorCode::kInvalidArgument,
+                    "key index in " + dir.string() + " has more than one active key");
       }
       snapshot->active = std::make_shared<const SigningKey>(std::move(*key));
     }
@@ -232,8 +230,8 @@ std::vector<PublicKeyInfo> KeyRing::PublicKeys() const {
   std::vector<PublicKeyInfo> out;
   out.reserve(snapshot->entries.size());
   for (const Entry& e : snapshot->entries) {
-    out.push_back(PublicKeyInfo{e.kid, "Ed25519", ToBase64(e.public_key), e.state,
-                                e.created_at_unix_ms});
+    out.push_back(
+        PublicKeyInfo{e.kid, "Ed25519", ToBase64(e.public_key), e.state, e.created_at_unix_ms});
   }
   return out;
 }
@@ -280,7 +278,8 @@ Result<void> KeyRing::Retire(std::string_view kid) {
   // The index no longer needs the secret: delete it. A failure leaves a harmless unused file.
   std::error_code ec;
   std::filesystem::remove(KeyPath(dir_, kid), ec);
-  if (ec) spdlog::warn("key ring {}: could not delete retired key file: {}", dir_.string(), ec.message());
+  if (ec)
+    spdlog::warn("key ring {}: could not delete retired key file: {}", dir_.string(), ec.message());
   spdlog::info("key ring {}: retired key {}", dir_.string(), kid);
   return {};
 }

@@ -114,7 +114,7 @@ class KeyRing {
 
   const std::filesystem::path dir_;
   const UnixMillisFn now_;
-  std::mutex write_mu_;  // serialises Rotate and Retire
+  std::mutex write_mu_;             // serialises Rotate and Retire
   mutable std::mutex snapshot_mu_;  // guards only the pointer swap and copy
   std::shared_ptr<const Snapshot> snapshot_;
 };

@@ -147,8 +147,7 @@ Result<void> VerifyBatchedBlock(const Ed25519PublicKey& public_key, const BlockF
   if (!leaf) return tl::unexpected(leaf.error());
   auto root = RootFromAuditPath(*leaf, proof.leaf_index, proof.leaf_count, proof.path);
   if (!root) return tl::unexpected(root.error());
-  if (!VerifyEd25519(public_key, BatchRootMessage(proof.leaf_count, *root),
-                     proof.root_signature)) {
+  if (!VerifyEd25519(public_key, BatchRootMessage(proof.leaf_count, *root), proof.root_signature)) {
     return Fail(ErrorCode::kUnauthenticated, "batch root signature does not verify");
   }
   return {};

@@ -59,7 +59,8 @@ Result<MerkleHash> RootFromAuditPath(const MerkleHash& leaf, std::uint32_t leaf_
 // SignBatch builds the tree over |blocks|, signs its root with |key| once and returns one proof per
 // block, in order. It fails with kInvalidArgument if |blocks| is empty or holds more than 2^32 - 1
 // entries, or if a block is invalid for SignBlock (wrong kid, field too long).
-Result<std::vector<BatchProof>> SignBatch(const SigningKey& key, std::span<const BlockFields> blocks);
+Result<std::vector<BatchProof>> SignBatch(const SigningKey& key,
+                                          std::span<const BlockFields> blocks);
 
 // VerifyBatchedBlock checks that |fields| is leaf |proof.leaf_index| of a batch whose root
 // |public_key| signed. It fails with kUnauthenticated if the signature over the recomputed root

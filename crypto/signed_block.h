@@ -29,12 +29,12 @@ inline constexpr std::string_view kBlockLabel = "seedwell-block-v1";
 
 // BlockFields are the inputs of one authenticated block. They are views: the caller owns the bytes.
 struct BlockFields {
-  std::string_view instance_id;          // the orchestrator's instance UUID, as text
-  std::span<const std::uint8_t> nonce;   // the guest's nonce, or the one the server chose
-  std::uint64_t issued_at_unix_ms = 0;   // issue time, milliseconds since the Unix epoch (UTC)
-  std::string_view kid;                  // key id of the signing key (KeyIdFor)
-  bool sealed = false;                   // true when |data| is a sealed box
-  std::span<const std::uint8_t> data;    // the bytes as sent: the sealed box when |sealed|
+  std::string_view instance_id;         // the orchestrator's instance UUID, as text
+  std::span<const std::uint8_t> nonce;  // the guest's nonce, or the one the server chose
+  std::uint64_t issued_at_unix_ms = 0;  // issue time, milliseconds since the Unix epoch (UTC)
+  std::string_view kid;                 // key id of the signing key (KeyIdFor)
+  bool sealed = false;                  // true when |data| is a sealed box
+  std::span<const std::uint8_t> data;   // the bytes as sent: the sealed box when |sealed|
 };
 
 // CanonicalBlockSize returns the length of the canonical bytes of |fields|, or kInvalidArgument if

@@ -118,7 +118,8 @@ Result<SigningKey> SigningKey::Load(const std::filesystem::path& path) {
   }
   if (view.back() != '\n') return malformed("missing final newline");
   SecretArray<kEd25519SeedBytes> seed;
-  if (!FromBase64Into(view.substr(kEd25519KeyFileHeader.size() + 1, kSeedBase64Chars), seed.span())) {
+  if (!FromBase64Into(view.substr(kEd25519KeyFileHeader.size() + 1, kSeedBase64Chars),
+                      seed.span())) {
     return malformed("seed is not base64 of 32 bytes");
   }
   return FromSeed(seed.span());

@@ -13,8 +13,13 @@ std::vector<std::uint8_t> Bytes(const std::string& s) { return {s.begin(), s.end
 TEST(EncodingTest, Rfc4648Vectors) {
   // RFC 4648 section 10.
   const std::pair<std::string, std::string> vectors[] = {
-      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"},
   };
   for (const auto& [plain, b64] : vectors) {
     EXPECT_EQ(ToBase64(Bytes(plain)), b64);

@@ -77,13 +77,13 @@ TEST(MerkleBatchTest, RootMatchesRfc6962ReferenceForSizes1To70) {
     const MerkleHash expected = ReferenceRoot(leaves, 0, n);
     const auto proofs = SignBatch(key, blocks.fields).value();
     for (std::size_t i = 0; i < n; ++i) {
-      auto root = RootFromAuditPath(leaves[i], proofs[i].leaf_index, proofs[i].leaf_count,
-                                    proofs[i].path);
+      auto root =
+          RootFromAuditPath(leaves[i], proofs[i].leaf_index, proofs[i].leaf_count, proofs[i].path);
       ASSERT_TRUE(root.has_value()) << n << "/" << i;
       EXPECT_EQ(*root, expected) << n << "/" << i;
     }
-    EXPECT_TRUE(VerifyEd25519(key.public_key(), BatchRootMessage(static_cast<std::uint32_t>(n),
-                                                                 expected),
+    EXPECT_TRUE(VerifyEd25519(key.public_key(),
+                              BatchRootMessage(static_cast<std::uint32_t>(n), expected),
                               proofs[0].root_signature));
   }
 }

@@ -64,11 +64,16 @@ TEST(SignedBlockTest, EmptyFieldsStillLengthPrefixed) {
   BlockFields fields;
   auto bytes = CanonicalBlockBytes(fields);
   ASSERT_TRUE(bytes.has_value());
-  EXPECT_EQ(ToHex(bytes->span()),
-            "00000011" + ToHex(std::span<const std::uint8_t>(
-                             reinterpret_cast<const std::uint8_t*>(kBlockLabel.data()),
-                             kBlockLabel.size())) +
-                "00000000" "00000000" "0000000000000000" "00000000" "00" "00000000");
+  EXPECT_EQ(ToHex(bytes->span()), "00000011" +
+                                      ToHex(std::span<const std::uint8_t>(
+                                          reinterpret_cast<const std::uint8_t*>(kBlockLabel.data()),
+                                          kBlockLabel.size())) +
+                                      "00000000"
+                                      "00000000"
+                                      "0000000000000000"
+                                      "00000000"
+                                      "00"
+                                      "00000000");
 }
 
 TEST(SignedBlockTest, AnyChangedFieldBreaksVerification) {
@@ -95,7 +100,8 @@ TEST(SignedBlockTest, AnyChangedFieldBreaksVerification) {
       {"sealed", [&](BlockFields& f) { f.sealed = !f.sealed; }},
       {"data", [&](BlockFields& f) { f.data = data; }},
       {"longer data", [&](BlockFields& f) { f.data = longer_data; }},
-      {"shift", [&](BlockFields& f) {
+      {"shift",
+       [&](BlockFields& f) {
          f.instance_id = shifted_instance;
          f.nonce = nonce_minus_first;
        }},

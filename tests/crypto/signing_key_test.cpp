@@ -50,8 +50,8 @@ TEST(SigningKeyTest, Rfc8032VectorsFromFile) {
 }
 
 TEST(SigningKeyTest, KeyIdIsDerivedFromThePublicKey) {
-  const SigningKey key = KeyFromHexSeed(
-      "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+  const SigningKey key =
+      KeyFromHexSeed("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
   // sha256(d75a98...511a)[0:16], computed with Python's hashlib.
   EXPECT_EQ(key.kid(), "sw1_21fe31dfa154a261626bf854046fd227");
   const SigningKey a = SigningKey::Generate();
@@ -135,10 +135,10 @@ TEST(SigningKeyTest, LoadRejectsMalformedFilesWithoutEchoingThem) {
 
   const std::string bad_files[] = {
       "",
-      "seedwell-ed25519-seed-v1 " + seed_b64,                // no newline
-      "seedwell-ed25519-seed-v1 " + seed_b64 + "\n\n",       // trailing garbage
-      "seedwell-ed25519-seed-v2 " + seed_b64 + "\n",         // unknown version
-      "seedwell-ed25519-seed-v1\t" + seed_b64 + "\n",        // wrong separator
+      "seedwell-ed25519-seed-v1 " + seed_b64,                        // no newline
+      "seedwell-ed25519-seed-v1 " + seed_b64 + "\n\n",               // trailing garbage
+      "seedwell-ed25519-seed-v2 " + seed_b64 + "\n",                 // unknown version
+      "seedwell-ed25519-seed-v1\t" + seed_b64 + "\n",                // wrong separator
       "seedwell-ed25519-seed-v1 " + seed_b64.substr(0, 43) + "*\n",  // bad base64
       "seedwell-ed25519-seed-v1 " + seed_b64.substr(0, 40) + "\n",   // short seed
       std::string(4096, 'A'),
