@@ -1,0 +1,91 @@
+#include "crypto/encoding.h"
+
+#include <sodium.h>
+
+#include "crypto/secret_buffer.h"
+
+namespace seedwell {
+namespace {
+
+std::string Base64(std::span<const std::uint8_t> bytes, int variant) {
+  EnsureSodium();
+  const std::size_t max_len = sodium_base64_encoded_len(bytes.size(), variant);
+  std::string out(max_len, '\0');  // includes the terminating NUL written by libsodium
+  sodium_bin2base64(out.data(), out.size(), bytes.data(), bytes.size(), variant);
+  out.resize(max_len - 1);
+  return out;
+}
+
+// DecodeInto decodes |text| into |out|; |exact| demands that it fill |out| completely. On success
+// it returns the number of bytes written.
+Result<std::size_t> DecodeInto(std::string_view text, std::span<std::uint8_t> out, bool hex,
+                               int variant, bool exact) {
+  EnsureSodium();
+  std::size_t written = 0;
+  const char* end = nullptr;
+  const int rc = hex ? sodium_hex2bin(out.data(), out.size(), text.data(), text.size(), nullptr,
+                                      &written, &end)
+                     : sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr,
+                                         &written, &end, variant);
+  const char* text_end = text.data() + text.size();
+  if (rc != 0 || end != text_end || (exact && written != out.size())) {
+    sodium_memzero(out.data(), out.size());
+    return Fail(ErrorCode::kInvalidArgument,
+                hex ? "malformed or wrong-length hex" : "malformed or wrong-length base64");
+  }
+  return written;
+}
+
+Result<std::vector<std::uint8_t>> Decode(std::string_view text, bool hex, int variant) {
+  std::vector<std::uint8_t> out(hex ? text.size() / 2 + 1 : text.size() * 3 / 4 + 3);
+  auto written = DecodeInto(text, out, hex, variant, /*exact=*/false);
+  if (!written) return tl::unexpected(written.error());
+  if (hex && text.size() % 2 != 0) return Fail(ErrorCode::kInvalidArgument, "malformed hex");
+  out.resize(*written);
+  return out;
+}
+
+}  // namespace
+
+std::string ToHex(std::span<const std::uint8_t> bytes) {
+  EnsureSodium();
+  std::string out(bytes.size() * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), bytes.data(), bytes.size());
+  out.resize(bytes.size() * 2);
+  return out;
+}
+
+std::string ToBase64(std::span<const std::uint8_t> bytes) {
+  return Base64(bytes, sodium_base64_VARIANT_ORIGINAL);
+}
+
+std::string ToBase64Url(std::span<const std::uint8_t> bytes) {
+  return Base64(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+Result<std::vector<std::uint8_t>> FromHex(std::string_view text) {
+  return Decode(text, /*hex=*/true, 0);
+}
+
+Result<std::vector<std::uint8_t>> FromBase64(std::string_view text) {
+  return Decode(text, /*hex=*/false, sodium_base64_VARIANT_ORIGINAL);
+}
+
+Result<std::vector<std::uint8_t>> FromBase64Url(std::string_view text) {
+  return Decode(text, /*hex=*/false, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+Result<void> FromHexInto(std::string_view text, std::span<std::uint8_t> out) {
+  auto written = DecodeInto(text, out, /*hex=*/true, 0, /*exact=*/true);
+  if (!written) return tl::unexpected(written.error());
+  return {};
+}
+
+Result<void> FromBase64Into(std::string_view text, std::span<std::uint8_t> out) {
+  auto written = DecodeInto(text, out, /*hex=*/false, sodium_base64_VARIANT_ORIGINAL,
+                            /*exact=*/true);
+  if (!written) return tl::unexpected(written.error());
+  return {};
+}
+
+}  // namespace seedwell
