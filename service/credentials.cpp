@@ -15,6 +15,8 @@ constexpr std::size_t kPrefixLength = 4;
 constexpr std::size_t kBodyLength = 43;
 constexpr std::size_t kChecksumLength = 6;
 constexpr std::size_t kMaxTokenFileBytes = 256;
+constexpr std::size_t kHashHexLength = 2 * sizeof(TokenHash);
+constexpr std::size_t kMacHexLength = std::size_t{2} * crypto_auth_hmacsha256_BYTES;
 
 std::string_view Prefix(TokenKind kind) { return kind == TokenKind::kAdmin ? "swa_" : "swi_"; }
 
@@ -90,15 +92,15 @@ std::string Token::Reveal() const {
 }
 
 std::string TokenHashToHex(const TokenHash& hash) {
-  std::array<char, 2 * 32 + 1> hex{};
+  std::array<char, kHashHexLength + 1> hex{};
   sodium_bin2hex(hex.data(), hex.size(), hash.data(), hash.size());
-  return {hex.data(), 2 * 32};
+  return {hex.data(), kHashHexLength};
 }
 
 Result<TokenHash> TokenHashFromHex(std::string_view hex) {
   TokenHash hash{};
   std::size_t length = 0;
-  if (hex.size() != 64 ||
+  if (hex.size() != kHashHexLength ||
       sodium_hex2bin(hash.data(), hash.size(), hex.data(), hex.size(), nullptr, &length, nullptr) !=
           0 ||
       length != hash.size()) {
@@ -154,14 +156,14 @@ std::string ComputeInstanceIdSignature(std::span<const std::uint8_t> secret,
                                 instance_id.size());
   crypto_auth_hmacsha256_final(&state, mac.data());
   sodium_memzero(&state, sizeof state);  // the state holds the keyed pads
-  std::array<char, 2 * crypto_auth_hmacsha256_BYTES + 1> hex{};
+  std::array<char, kMacHexLength + 1> hex{};
   sodium_bin2hex(hex.data(), hex.size(), mac.data(), mac.size());
-  return {hex.data(), 2 * crypto_auth_hmacsha256_BYTES};
+  return {hex.data(), kMacHexLength};
 }
 
 bool VerifyInstanceIdSignature(std::span<const std::uint8_t> secret, std::string_view instance_id,
                                std::string_view hex_signature) {
-  if (secret.empty() || hex_signature.size() != 2 * crypto_auth_hmacsha256_BYTES) return false;
+  if (secret.empty() || hex_signature.size() != kMacHexLength) return false;
   const bool lowercase_hex = std::all_of(hex_signature.begin(), hex_signature.end(), [](char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
   });

@@ -178,11 +178,12 @@ std::string FormatRfc3339(std::int64_t unix_ms) {
   const auto t = static_cast<std::time_t>(seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  std::array<char, 32> date{};
-  std::strftime(date.data(), date.size(), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::array<char, 8> fraction{};
-  std::snprintf(fraction.data(), fraction.size(), ".%03dZ", static_cast<int>(millis));
-  return std::string(date.data()) + fraction.data();
+  std::array<char, 40> text{};
+  const std::size_t length = std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%S", &tm);
+  const int written =
+      std::snprintf(text.data() + length, text.size() - length, ".%03dZ", static_cast<int>(millis));
+  if (length == 0 || written != 5) return "invalid-time";  // only for years past 9999
+  return {text.data(), length + 5};
 }
 
 json InstanceToJson(const Instance& instance) {

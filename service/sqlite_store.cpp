@@ -201,7 +201,9 @@ std::unique_ptr<SqliteStore> SqliteStore::Open(const std::string& path) {
     if (sqlite3_exec(db, pragma, nullptr, nullptr, &message) != SQLITE_OK) {
       const std::string text = message != nullptr ? message : sqlite3_errmsg(db);
       sqlite3_free(message);
-      throw std::runtime_error("database " + path + ": " + pragma + ": " + text);
+      std::string error = "database " + path;
+      error.append(": ").append(pragma).append(": ").append(text);
+      throw std::runtime_error(error);
     }
   }
   ApplyMigrations(db);

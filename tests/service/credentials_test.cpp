@@ -75,8 +75,9 @@ TEST(TokenHashTest, HexRoundTripAndBadInput) {
   auto hash = TokenHashFromHex(kKnownInstanceHash);
   ASSERT_TRUE(hash.has_value());
   EXPECT_EQ(TokenHashToHex(*hash), kKnownInstanceHash);
-  for (const char* bad : {"", "04a2", "zz a2c3a534cb71a65309efb8b00818108634cb07501e699bde41a6673be4dbc2",
-                          "04a2c3a534cb71a65309efb8b00818108634cb07501e699bde41a6673be4dbcz"}) {
+  for (const char* bad :
+       {"", "04a2", "zz a2c3a534cb71a65309efb8b00818108634cb07501e699bde41a6673be4dbc2",
+        "04a2c3a534cb71a65309efb8b00818108634cb07501e699bde41a6673be4dbcz"}) {
     EXPECT_EQ(TokenHashFromHex(bad).error().code, ErrorCode::kInvalidArgument) << bad;
   }
 }
@@ -95,7 +96,8 @@ TEST(AdminCredentialTest, ChecksAgainstAConfiguredHash) {
 class TokenFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "seedwell-cred-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "seedwell-cred-XXXXXX").string();
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
   }
@@ -140,8 +142,8 @@ TEST(ProxySignatureTest, RejectsWrongSignatures) {
     EXPECT_FALSE(VerifyInstanceIdSignature(Bytes(kProxySecret), kProxyInstance, bad)) << bad;
   }
   EXPECT_FALSE(VerifyInstanceIdSignature(Bytes("other-secret"), kProxyInstance, good));
-  EXPECT_FALSE(VerifyInstanceIdSignature(Bytes(kProxySecret),
-                                         "0f8e2e04-2d6d-4a1e-9c43-5a1f8f4a2b12", good));
+  EXPECT_FALSE(
+      VerifyInstanceIdSignature(Bytes(kProxySecret), "0f8e2e04-2d6d-4a1e-9c43-5a1f8f4a2b12", good));
   EXPECT_FALSE(VerifyInstanceIdSignature(Bytes(""), kProxyInstance,
                                          ComputeInstanceIdSignature(Bytes(""), kProxyInstance)));
 }

@@ -24,9 +24,10 @@ ErrorCode CodeOf(const Instance& instance) { return NormalizeInstance(instance).
 
 TEST(CanonicalUuidTest, LowercasesValidAndRejectsInvalid) {
   EXPECT_EQ(*CanonicalUuid("0F8E2E04-2D6D-4A1E-9C43-5A1F8F4A2B11"), kId);
-  for (const char* bad : {"", "0f8e2e04", "0f8e2e04-2d6d-4a1e-9c43-5a1f8f4a2b1",
-                          "0f8e2e04-2d6d-4a1e-9c43-5a1f8f4a2b11a", "0f8e2e04x2d6d-4a1e-9c43-5a1f8f4a2b11",
-                          "0f8e2e04-2d6d-4a1e-9c43-5a1f8f4a2b1g", "{f8e2e04-2d6d-4a1e-9c43-5a1f8f4a2b1}"}) {
+  for (const char* bad :
+       {"", "0f8e2e04", "0f8e2e04-2d6d-4a1e-9c43-5a1f8f4a2b1",
+        "0f8e2e04-2d6d-4a1e-9c43-5a1f8f4a2b11a", "0f8e2e04x2d6d-4a1e-9c43-5a1f8f4a2b11",
+        "0f8e2e04-2d6d-4a1e-9c43-5a1f8f4a2b1g", "{f8e2e04-2d6d-4a1e-9c43-5a1f8f4a2b1}"}) {
     auto result = CanonicalUuid(bad, "instance-id");
     ASSERT_FALSE(result.has_value()) << bad;
     EXPECT_EQ(result.error().code, ErrorCode::kFailedPrecondition);

@@ -197,8 +197,8 @@ TEST_F(RegistryTest, VendordataRegistersOnceAndRotatesAfter) {
   EXPECT_EQ(registry_.Authenticate(second->token)->id, kId);
   EXPECT_EQ(*registry_.CountByState(), (StateCounts{1, 0}));
 
-  const std::string other_project = std::string(R"({"project-id": "p2", "instance-id": ")") +
-                                    kId + R"("})";
+  const std::string other_project =
+      std::string(R"({"project-id": "p2", "instance-id": ")") + kId + R"("})";
   EXPECT_EQ(registry_.RegisterFromVendordata(other_project).error().code,
             ErrorCode::kPermissionDenied);
   ASSERT_TRUE(registry_.Revoke(kId).has_value());

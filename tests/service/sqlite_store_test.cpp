@@ -21,7 +21,8 @@ namespace {
 class TempDir {
  public:
   TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "seedwell-store-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "seedwell-store-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     path_ = pattern;
   }
@@ -114,8 +115,10 @@ TEST_F(SqliteStoreTest, ConcurrentCreatesOfOneIdExactlyOneWins) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       auto created = store_->Create(MakeInstance(7), HashFor(100 + t));
-      if (created) ++wins;
-      else if (created.error().code == ErrorCode::kAlreadyExists) ++already;
+      if (created)
+        ++wins;
+      else if (created.error().code == ErrorCode::kAlreadyExists)
+        ++already;
     });
   }
   for (auto& thread : threads) thread.join();
