@@ -1,0 +1,228 @@
+#include "service/registry.h"
+
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+#include "service/instance_json.h"
+
+namespace seedwell {
+namespace {
+
+// CanonicalId canonicalises an id given by a caller; a non-UUID names no instance.
+Result<std::string> CanonicalId(std::string_view id) {
+  auto canonical = CanonicalUuid(id);
+  if (!canonical) return Fail(ErrorCode::kNotFound, "no instance with that id");
+  return canonical;
+}
+
+}  // namespace
+
+Registry::Registry(Store& store, NowMs now_ms, std::int64_t cache_ttl_ms)
+    : store_(store), now_ms_(std::move(now_ms)), cache_ttl_ms_(cache_ttl_ms) {}
+
+void Registry::Invalidate(const std::string& id) {
+  const std::lock_guard lock(cache_mutex_);
+  const auto it = by_id_.find(id);
+  if (it == by_id_.end()) return;
+  by_token_.erase(it->second.token_hash);
+  by_id_.erase(it);
+}
+
+Result<std::string> Registry::MintToken(const std::string& id) {
+  const Token token = Token::Generate(TokenKind::kInstance);
+  auto stored = store_.SetTokenHash(id, token.Hash());
+  Invalidate(id);
+  if (!stored) return tl::unexpected(stored.error());
+  return token.Reveal();
+}
+
+Result<CreatedInstance> Registry::Create(Instance instance) {
+  auto normalized = NormalizeInstance(std::move(instance));
+  if (!normalized) return tl::unexpected(normalized.error());
+  normalized->state = InstanceState::kActive;
+  normalized->created_at_ms = normalized->updated_at_ms = now_ms_();
+  normalized->last_seen_at_ms.reset();
+  normalized->bytes_issued = 0;
+  const Token token = Token::Generate(TokenKind::kInstance);
+  auto stored = store_.Create(*normalized, token.Hash());
+  if (!stored) return tl::unexpected(stored.error());
+  spdlog::info("instance {} created in project {}", normalized->id, normalized->project_id);
+  return CreatedInstance{std::move(*normalized), token.Reveal(), true};
+}
+
+Result<Instance> Registry::Get(std::string_view id) {
+  auto canonical = CanonicalId(id);
+  if (!canonical) return tl::unexpected(canonical.error());
+  return store_.Get(*canonical);
+}
+
+Result<InstancePage> Registry::List(const ListQuery& query) { return store_.List(query); }
+
+Result<Instance> Registry::Update(std::string_view id, const InstancePatch& patch) {
+  auto canonical = CanonicalId(id);
+  if (!canonical) return tl::unexpected(canonical.error());
+  const std::lock_guard write_lock(write_mutex_);
+  auto current = store_.Get(*canonical);
+  if (!current) return tl::unexpected(current.error());
+  auto updated = ApplyPatch(*current, patch);
+  if (!updated) return tl::unexpected(updated.error());
+  updated->updated_at_ms = now_ms_();
+  auto stored = store_.Update(*updated);
+  Invalidate(*canonical);
+  if (!stored) return tl::unexpected(stored.error());
+  return updated;
+}
+
+Result<Instance> Registry::Revoke(std::string_view id) {
+  auto canonical = CanonicalId(id);
+  if (!canonical) return tl::unexpected(canonical.error());
+  const std::lock_guard write_lock(write_mutex_);
+  auto current = store_.Get(*canonical);
+  if (!current) return tl::unexpected(current.error());
+  if (current->state == InstanceState::kRevoked) return current;
+  current->state = InstanceState::kRevoked;
+  current->updated_at_ms = now_ms_();
+  auto stored = store_.Update(*current);
+  Invalidate(*canonical);
+  if (!stored) return tl::unexpected(stored.error());
+  spdlog::info("instance {} revoked", current->id);
+  return current;
+}
+
+Result<void> Registry::Delete(std::string_view id) {
+  auto canonical = CanonicalId(id);
+  if (!canonical) return tl::unexpected(canonical.error());
+  const std::lock_guard write_lock(write_mutex_);
+  auto deleted = store_.Delete(*canonical);
+  Invalidate(*canonical);
+  if (deleted) spdlog::info("instance {} deleted", *canonical);
+  return deleted;
+}
+
+Result<std::string> Registry::RotateToken(std::string_view id) {
+  auto canonical = CanonicalId(id);
+  if (!canonical) return tl::unexpected(canonical.error());
+  const std::lock_guard write_lock(write_mutex_);
+  auto current = store_.Get(*canonical);
+  if (!current) return tl::unexpected(current.error());
+  if (current->state == InstanceState::kRevoked) {
+    return Fail(ErrorCode::kFailedPrecondition, "instance " + *canonical + " is revoked");
+  }
+  return MintToken(*canonical);
+}
+
+Result<Instance> Registry::Authenticate(std::string_view token_text) {
+  auto token = Token::Parse(token_text, TokenKind::kInstance);
+  if (!token) return tl::unexpected(token.error());
+  const TokenHash hash = token->Hash();
+  const std::int64_t now = now_ms_();
+  {
+    const std::lock_guard lock(cache_mutex_);
+    const auto by_token = by_token_.find(hash);
+    if (by_token != by_token_.end()) {
+      const auto entry = by_id_.find(by_token->second);
+      // The map lookup already matched; the constant-time compare is defence in depth.
+      if (entry != by_id_.end() && now - entry->second.fetched_at_ms < cache_ttl_ms_ &&
+          ConstantTimeEquals(entry->second.token_hash, hash)) {
+        return entry->second.instance;
+      }
+    }
+  }
+  auto found = store_.FindByTokenHash(hash);
+  if (!found) {
+    if (found.error().code == ErrorCode::kNotFound) {
+      return Fail(ErrorCode::kUnauthenticated, "unknown token");
+    }
+    return tl::unexpected(found.error());
+  }
+  if (found->state != InstanceState::kActive) {
+    return Fail(ErrorCode::kPermissionDenied, "instance " + found->id + " is revoked");
+  }
+  const std::lock_guard lock(cache_mutex_);
+  if (by_id_.size() >= kMaxCachedInstances) {
+    by_id_.clear();
+    by_token_.clear();
+  }
+  if (const auto old = by_id_.find(found->id); old != by_id_.end()) {
+    by_token_.erase(old->second.token_hash);
+  }
+  by_id_.insert_or_assign(found->id, CacheEntry{*found, hash, now});
+  by_token_.insert_or_assign(hash, found->id);
+  return found;
+}
+
+Result<void> Registry::RecordUsage(std::string_view id, std::uint64_t bytes) {
+  auto canonical = CanonicalId(id);
+  if (!canonical) return tl::unexpected(canonical.error());
+  const std::int64_t now = now_ms_();
+  auto recorded = store_.RecordUsage(*canonical, bytes, now);
+  if (!recorded) return recorded;
+  const std::lock_guard lock(cache_mutex_);
+  if (const auto it = by_id_.find(*canonical); it != by_id_.end()) {
+    Instance& cached = it->second.instance;
+    cached.bytes_issued =
+        bytes > UINT64_MAX - cached.bytes_issued ? UINT64_MAX : cached.bytes_issued + bytes;
+    cached.last_seen_at_ms = now;
+  }
+  return {};
+}
+
+Result<seedwell::Usage> Registry::Usage(std::string_view id) {
+  auto canonical = CanonicalId(id);
+  if (!canonical) return tl::unexpected(canonical.error());
+  return store_.GetUsage(*canonical);
+}
+
+Result<CreatedInstance> Registry::RegisterFromVendordata(std::string_view body) {
+  auto request = VendordataFromJson(body);
+  if (!request) return tl::unexpected(request.error());
+  Instance instance;
+  instance.id = request->instance_id;
+  instance.project_id = request->project_id;
+  instance.name = request->hostname;
+  instance.hostname = request->hostname;
+  instance.metadata = request->metadata;
+  for (int attempt = 0; attempt < 2; ++attempt) {  // a second pass only after losing a race
+    {
+      const std::lock_guard write_lock(write_mutex_);
+      auto existing = store_.Get(instance.id);
+      if (existing) {
+        if (existing->project_id != instance.project_id) {
+          return Fail(ErrorCode::kPermissionDenied,
+                      "instance " + instance.id + " belongs to another project");
+        }
+        if (existing->state != InstanceState::kActive) {
+          return Fail(ErrorCode::kPermissionDenied, "instance " + instance.id + " is revoked");
+        }
+        auto token = MintToken(existing->id);
+        if (!token) return tl::unexpected(token.error());
+        return CreatedInstance{std::move(*existing), std::move(*token), false};
+      }
+      if (existing.error().code != ErrorCode::kNotFound) return tl::unexpected(existing.error());
+    }
+    auto created = Create(instance);
+    if (created || created.error().code != ErrorCode::kAlreadyExists) return created;
+  }
+  return Fail(ErrorCode::kUnavailable, "instance " + instance.id + " is being registered");
+}
+
+Result<void> Registry::RecordConfigDriveBuild(std::string_view id, std::string_view key_id,
+                                              std::uint64_t size_bytes) {
+  auto canonical = CanonicalId(id);
+  if (!canonical) return tl::unexpected(canonical.error());
+  return store_.RecordConfigDriveBuild(
+      ConfigDriveBuild{*canonical, now_ms_(), std::string(key_id), size_bytes});
+}
+
+Result<std::vector<ConfigDriveBuild>> Registry::ListConfigDriveBuilds(std::string_view id) {
+  auto canonical = CanonicalId(id);
+  if (!canonical) return tl::unexpected(canonical.error());
+  return store_.ListConfigDriveBuilds(*canonical);
+}
+
+Result<StateCounts> Registry::CountByState() { return store_.CountByState(); }
+
+Result<void> Registry::Ping() { return store_.Ping(); }
+
+}  // namespace seedwell

@@ -1,0 +1,123 @@
+// Registry: the domain API over a Store that the admin routes, the vendordata route and the guest
+// transports call. It stamps times, mints tokens and caches active instances for the guest path.
+//
+// Cache: active instances found by Authenticate are kept by id and by token hash for at most
+// |cache_ttl_ms|, and dropped on every write this Registry makes. Writes made by another replica
+// sharing the Store (e.g. a revocation) take effect here within the TTL. Usage counters are
+// written through to cached entries.
+//
+// Ids: methods taking an id accept any case of a UUID and canonicalise it; a string that is not a
+// UUID names no instance (kNotFound). Errors follow instance.h (kInvalidArgument malformed,
+// kFailedPrecondition semantically invalid) and store.h; the others are stated per method.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "crypto/result.h"
+#include "service/credentials.h"
+#include "service/instance.h"
+#include "service/store.h"
+
+namespace seedwell {
+
+// CreatedInstance is an instance together with its freshly minted token, which is shown once:
+// the caller puts |token| into one response and keeps no copy.
+struct CreatedInstance {
+  Instance instance;
+  std::string token;
+  bool created = true;  // false when RegisterFromVendordata found the instance already there
+};
+
+// Registry is the instance API described at the top of this file. It is thread-safe.
+class Registry {
+ public:
+  // NowMs returns the wall-clock time in Unix milliseconds; injected so tests control time.
+  using NowMs = std::function<std::int64_t()>;
+
+  static constexpr std::int64_t kDefaultCacheTtlMs = 5000;
+  static constexpr std::size_t kMaxCachedInstances = 10000;
+
+  // Registry serves from |store|, which it does not own and which must outlive it.
+  Registry(Store& store, NowMs now_ms, std::int64_t cache_ttl_ms = kDefaultCacheTtlMs);
+
+  // Create validates |instance|, makes it active with fresh timestamps and zero usage, and
+  // stores it with a new token. kAlreadyExists if the id is taken.
+  Result<CreatedInstance> Create(Instance instance);
+
+  // Get returns the instance with |id|; kNotFound if none.
+  Result<Instance> Get(std::string_view id);
+
+  // List returns a page of instances (see ListQuery).
+  Result<InstancePage> List(const ListQuery& query);
+
+  // Update applies |patch| to the instance with |id| and returns the result; kNotFound if none.
+  Result<Instance> Update(std::string_view id, const InstancePatch& patch);
+
+  // Revoke marks the instance revoked (idempotent); its token then fails with kPermissionDenied.
+  Result<Instance> Revoke(std::string_view id);
+
+  // Delete removes the instance and its token; audit records stay. kNotFound if none.
+  Result<void> Delete(std::string_view id);
+
+  // RotateToken mints a new token for an active instance; the old one stops working at once.
+  // kNotFound if none, kFailedPrecondition if the instance is revoked.
+  Result<std::string> RotateToken(std::string_view id);
+
+  // Authenticate returns the instance whose token is |token| (text as sent by the guest):
+  // kUnauthenticated for a malformed or unknown token, kPermissionDenied for a revoked instance.
+  Result<Instance> Authenticate(std::string_view token);
+
+  // RecordUsage adds |bytes| to the instance's issued count and marks it seen now.
+  Result<void> RecordUsage(std::string_view id, std::uint64_t bytes);
+
+  // Usage returns the instance's counters as stored; kNotFound if none.
+  Result<seedwell::Usage> Usage(std::string_view id);
+
+  // RegisterFromVendordata handles Nova's dynamic vendordata POST |body| (see VendordataFromJson).
+  // A new id is created (project, hostname as name and hostname, metadata). For an existing id
+  // of the same project it returns the stored instance unchanged with a freshly minted token
+  // (created = false): tokens are stored only as hashes, so the old one cannot be shown again,
+  // and the guest must use the token of its latest vendordata. kPermissionDenied if the existing
+  // instance belongs to another project or is revoked.
+  Result<CreatedInstance> RegisterFromVendordata(std::string_view body);
+
+  // RecordConfigDriveBuild appends an audit record stamped now; kNotFound if no such instance.
+  Result<void> RecordConfigDriveBuild(std::string_view id, std::string_view key_id,
+                                      std::uint64_t size_bytes);
+
+  // ListConfigDriveBuilds returns the audit records of |id|, oldest first (may outlive it).
+  Result<std::vector<ConfigDriveBuild>> ListConfigDriveBuilds(std::string_view id);
+
+  // CountByState and Ping pass through to the Store (for metrics and /readyz).
+  Result<StateCounts> CountByState();
+  Result<void> Ping();
+
+ private:
+  struct CacheEntry {
+    Instance instance;
+    TokenHash token_hash;
+    std::int64_t fetched_at_ms;
+  };
+
+  // Invalidate drops |id| from the cache. Takes cache_mutex_.
+  void Invalidate(const std::string& id);
+  // MintToken stores a new token hash for |id| and returns the token text.
+  Result<std::string> MintToken(const std::string& id);
+
+  Store& store_;
+  NowMs now_ms_;
+  std::int64_t cache_ttl_ms_;
+  std::mutex write_mutex_;  // serialises read-modify-write updates (no lost PATCH)
+  std::mutex cache_mutex_;
+  std::unordered_map<std::string, CacheEntry> by_id_;
+  std::map<TokenHash, std::string> by_token_;
+};
+
+}  // namespace seedwell

@@ -1,0 +1,455 @@
+#include "service/sqlite_store.h"
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <utility>
+
+#include "service/sqlite_migrations.h"
+
+namespace seedwell {
+namespace {
+
+constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
+constexpr std::string_view kCursorPrefix = "c1:";
+
+// The SQL text of each statement; the address of each literal keys the statement cache.
+#define SW_SELECT_INSTANCES                                                                 \
+  "SELECT id, project_id, name, hostname, availability_zone, "                              \
+  "metadata_json, allowed_cidrs_json, rate_bytes_per_second, rate_burst_bytes, "            \
+  "sealing_public_key, state, created_at_ms, updated_at_ms, last_seen_at_ms, bytes_issued " \
+  "FROM instances "
+constexpr const char* kInsert =
+    "INSERT INTO instances (id, project_id, name, hostname, availability_zone, metadata_json, "
+    "allowed_cidrs_json, rate_bytes_per_second, rate_burst_bytes, sealing_public_key, state, "
+    "created_at_ms, updated_at_ms, last_seen_at_ms, bytes_issued, token_hash) VALUES "
+    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+constexpr const char* kUpdate =
+    "UPDATE instances SET name = ?3, hostname = ?4, availability_zone = ?5, metadata_json = ?6, "
+    "allowed_cidrs_json = ?7, rate_bytes_per_second = ?8, rate_burst_bytes = ?9, "
+    "sealing_public_key = ?10, state = ?11, updated_at_ms = ?13 WHERE id = ?1";
+constexpr const char* kSelectById = SW_SELECT_INSTANCES "WHERE id = ?1";
+constexpr const char* kSelectByToken = SW_SELECT_INSTANCES "WHERE token_hash = ?1";
+constexpr const char* kSelectPage = SW_SELECT_INSTANCES
+    "WHERE id > ?1 AND (?2 IS NULL OR project_id = ?2) AND (?3 IS NULL OR state = ?3) "
+    "ORDER BY id LIMIT ?4";
+#undef SW_SELECT_INSTANCES
+constexpr const char* kDelete = "DELETE FROM instances WHERE id = ?1";
+constexpr const char* kSetToken = "UPDATE instances SET token_hash = ?2 WHERE id = ?1";
+constexpr const char* kUsage =
+    "UPDATE instances SET last_seen_at_ms = ?3, bytes_issued = CASE WHEN bytes_issued > "
+    "9223372036854775807 - ?2 THEN 9223372036854775807 ELSE bytes_issued + ?2 END WHERE id = ?1";
+constexpr const char* kSelectUsage =
+    "SELECT bytes_issued, last_seen_at_ms FROM instances WHERE id = ?1";
+constexpr const char* kCount = "SELECT state, count(*) FROM instances GROUP BY state";
+constexpr const char* kInsertBuild =
+    "INSERT INTO config_drive_builds (instance_id, built_at_ms, key_id, size_bytes) "
+    "SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM instances WHERE id = ?1)";
+constexpr const char* kSelectBuilds =
+    "SELECT instance_id, built_at_ms, key_id, size_bytes FROM (SELECT * FROM config_drive_builds "
+    "WHERE instance_id = ?1 ORDER BY seq DESC LIMIT ?2) ORDER BY seq";
+constexpr const char* kPing = "SELECT 1";
+
+Error SqlError(sqlite3* db, int rc, std::string_view what) {
+  const int primary = rc & 0xff;
+  ErrorCode code = ErrorCode::kInternal;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) code = ErrorCode::kUnavailable;
+  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
+    code = ErrorCode::kAlreadyExists;
+  }
+  return Error{code, std::string(what) + ": " + sqlite3_errmsg(db)};
+}
+
+// Binder resets a cached statement when it goes out of scope, so it is ready for its next use.
+class Binder {
+ public:
+  explicit Binder(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~Binder() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  Binder(const Binder&) = delete;
+  Binder& operator=(const Binder&) = delete;
+  void Text(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  void Int(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  void Blob(int i, const TokenHash& v) {
+    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  int Step() { return sqlite3_step(stmt_); }
+  std::string ColumnText(int i) {
+    const auto* text = sqlite3_column_text(stmt_, i);
+    return text == nullptr ? std::string()
+                           : std::string(reinterpret_cast<const char*>(text),
+                                         static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i)));
+  }
+  bool IsNull(int i) { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
+  std::int64_t ColumnInt(int i) { return sqlite3_column_int64(stmt_, i); }
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+std::int64_t Clamp(std::uint64_t v) {
+  return static_cast<std::int64_t>(std::min<std::uint64_t>(v, kInt64Max));
+}
+
+// BindMutable binds the parameters kUpdate uses: ?1 (the id) and the mutable fields.
+void BindMutable(Binder& b, const Instance& instance) {
+  b.Text(1, instance.id);
+  b.Text(3, instance.name);
+  b.Text(4, instance.hostname);
+  b.Text(5, instance.availability_zone);
+  b.Text(6, nlohmann::json(instance.metadata).dump());
+  b.Text(7, nlohmann::json(instance.allowed_cidrs).dump());
+  if (instance.rate_limit) {
+    b.Int(8, Clamp(instance.rate_limit->bytes_per_second));
+    b.Int(9, Clamp(instance.rate_limit->burst_bytes));
+  }
+  if (instance.sealing_public_key) b.Text(10, *instance.sealing_public_key);
+  b.Text(11, InstanceStateName(instance.state));
+  b.Int(13, instance.updated_at_ms);
+}
+
+// BindInstance binds every column of kInsert but the token hash (?16).
+void BindInstance(Binder& b, const Instance& instance) {
+  BindMutable(b, instance);
+  b.Text(2, instance.project_id);
+  b.Int(12, instance.created_at_ms);
+  if (instance.last_seen_at_ms) b.Int(14, *instance.last_seen_at_ms);
+  b.Int(15, Clamp(instance.bytes_issued));
+}
+
+Result<Instance> ReadInstance(Binder& b) {
+  Instance out;
+  out.id = b.ColumnText(0);
+  out.project_id = b.ColumnText(1);
+  out.name = b.ColumnText(2);
+  out.hostname = b.ColumnText(3);
+  out.availability_zone = b.ColumnText(4);
+  const auto metadata = nlohmann::json::parse(b.ColumnText(5), nullptr, false);
+  const auto cidrs = nlohmann::json::parse(b.ColumnText(6), nullptr, false);
+  auto state = ParseInstanceState(b.ColumnText(10));
+  if (!metadata.is_object() || !cidrs.is_array() || !state ||
+      !std::all_of(metadata.begin(), metadata.end(), [](const auto& v) { return v.is_string(); }) ||
+      !std::all_of(cidrs.begin(), cidrs.end(), [](const auto& v) { return v.is_string(); })) {
+    return Fail(ErrorCode::kInternal, "database: corrupt row for instance " + out.id);
+  }
+  out.metadata = metadata.get<std::map<std::string, std::string>>();
+  out.allowed_cidrs = cidrs.get<std::vector<std::string>>();
+  if (!b.IsNull(7)) {
+    out.rate_limit = RateLimit{static_cast<std::uint64_t>(b.ColumnInt(7)),
+                               static_cast<std::uint64_t>(b.ColumnInt(8))};
+  }
+  if (!b.IsNull(9)) out.sealing_public_key = b.ColumnText(9);
+  out.state = *state;
+  out.created_at_ms = b.ColumnInt(11);
+  out.updated_at_ms = b.ColumnInt(12);
+  if (!b.IsNull(13)) out.last_seen_at_ms = b.ColumnInt(13);
+  out.bytes_issued = static_cast<std::uint64_t>(b.ColumnInt(14));
+  return out;
+}
+
+std::string EncodeCursor(std::string_view id) {
+  const std::string plain = std::string(kCursorPrefix) + std::string(id);
+  std::string out(sodium_base64_ENCODED_LEN(plain.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                  '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(plain.data()),
+                    plain.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  out.resize(out.find('\0'));
+  return out;
+}
+
+Result<std::string> DecodeCursor(std::string_view cursor) {
+  if (cursor.empty()) return std::string();
+  std::array<char, 64> plain{};
+  std::size_t length = 0;
+  if (cursor.size() > 80 ||
+      sodium_base642bin(reinterpret_cast<unsigned char*>(plain.data()), plain.size(), cursor.data(),
+                        cursor.size(), nullptr, &length, nullptr,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
+    return Fail(ErrorCode::kInvalidArgument, "cursor: malformed");
+  }
+  const std::string_view text(plain.data(), length);
+  if (text.substr(0, kCursorPrefix.size()) != kCursorPrefix) {
+    return Fail(ErrorCode::kInvalidArgument, "cursor: malformed");
+  }
+  return std::string(text.substr(kCursorPrefix.size()));
+}
+
+}  // namespace
+
+std::unique_ptr<SqliteStore> SqliteStore::Open(const std::string& path) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db));  // owns |db| even on failure
+  if (rc != SQLITE_OK) {
+    throw std::runtime_error("database " + path + ": " + (db ? sqlite3_errmsg(db) : "no memory"));
+  }
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, 5000);
+  for (const char* pragma :
+       {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON"}) {
+    char* message = nullptr;
+    if (sqlite3_exec(db, pragma, nullptr, nullptr, &message) != SQLITE_OK) {
+      const std::string text = message != nullptr ? message : sqlite3_errmsg(db);
+      sqlite3_free(message);
+      std::string error = "database " + path;
+      error.append(": ").append(pragma).append(": ").append(text);
+      throw std::runtime_error(error);
+    }
+  }
+  ApplyMigrations(db);
+  return store;
+}
+
+SqliteStore::~SqliteStore() {
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  sqlite3_close_v2(db_);
+}
+
+Result<sqlite3_stmt*> SqliteStore::Prepare(const char* sql) {
+  if (auto it = statements_.find(sql); it != statements_.end()) return it->second;
+  sqlite3_stmt* stmt = nullptr;
+  const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) return tl::unexpected(SqlError(db_, rc, "database prepare"));
+  statements_.emplace(sql, stmt);
+  return stmt;
+}
+
+Result<void> SqliteStore::Exec(const char* sql) {
+  auto stmt = Prepare(sql);
+  if (!stmt) return tl::unexpected(stmt.error());
+  Binder b(*stmt);
+  const int rc = b.Step();
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return tl::unexpected(SqlError(db_, rc, sql));
+  return {};
+}
+
+template <typename Body>
+Result<void> SqliteStore::Write(Body&& body) {
+  if (auto begun = Exec("BEGIN IMMEDIATE"); !begun) return begun;
+  Result<void> result = std::forward<Body>(body)();
+  if (result) result = Exec("COMMIT");
+  if (!result) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  return result;
+}
+
+Result<void> SqliteStore::Create(const Instance& instance, const TokenHash& token_hash) {
+  const std::lock_guard lock(mutex_);
+  return Write([&]() -> Result<void> {
+    auto stmt = Prepare(kInsert);
+    if (!stmt) return tl::unexpected(stmt.error());
+    Binder b(*stmt);
+    BindInstance(b, instance);
+    b.Blob(16, token_hash);
+    const int rc = b.Step();
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      return Fail(ErrorCode::kAlreadyExists, "instance " + instance.id + " already exists");
+    }
+    if (rc != SQLITE_DONE) return tl::unexpected(SqlError(db_, rc, "database insert"));
+    return {};
+  });
+}
+
+Result<Instance> SqliteStore::Get(std::string_view id) {
+  const std::lock_guard lock(mutex_);
+  auto stmt = Prepare(kSelectById);
+  if (!stmt) return tl::unexpected(stmt.error());
+  Binder b(*stmt);
+  b.Text(1, id);
+  const int rc = b.Step();
+  if (rc == SQLITE_DONE) return Fail(ErrorCode::kNotFound, "no instance " + std::string(id));
+  if (rc != SQLITE_ROW) return tl::unexpected(SqlError(db_, rc, "database get"));
+  return ReadInstance(b);
+}
+
+Result<InstancePage> SqliteStore::List(const ListQuery& query) {
+  auto after = DecodeCursor(query.cursor);
+  if (!after) return tl::unexpected(after.error());
+  const std::size_t limit = std::clamp<std::size_t>(query.limit, 1, kMaxListLimit);
+  const std::lock_guard lock(mutex_);
+  auto stmt = Prepare(kSelectPage);
+  if (!stmt) return tl::unexpected(stmt.error());
+  Binder b(*stmt);
+  b.Text(1, *after);
+  if (query.project_id) b.Text(2, *query.project_id);
+  if (query.state) b.Text(3, InstanceStateName(*query.state));
+  b.Int(4, static_cast<std::int64_t>(limit) + 1);  // one more, to learn if a next page exists
+  InstancePage page;
+  for (int rc = b.Step(); rc != SQLITE_DONE; rc = b.Step()) {
+    if (rc != SQLITE_ROW) return tl::unexpected(SqlError(db_, rc, "database list"));
+    if (page.instances.size() == limit) {
+      page.next_cursor = EncodeCursor(page.instances.back().id);
+      break;
+    }
+    auto instance = ReadInstance(b);
+    if (!instance) return tl::unexpected(instance.error());
+    page.instances.push_back(std::move(*instance));
+  }
+  return page;
+}
+
+Result<void> SqliteStore::Update(const Instance& instance) {
+  const std::lock_guard lock(mutex_);
+  return Write([&]() -> Result<void> {
+    auto stmt = Prepare(kUpdate);
+    if (!stmt) return tl::unexpected(stmt.error());
+    Binder b(*stmt);
+    BindMutable(b, instance);
+    if (const int rc = b.Step(); rc != SQLITE_DONE) {
+      return tl::unexpected(SqlError(db_, rc, "database update"));
+    }
+    if (sqlite3_changes(db_) == 0) return Fail(ErrorCode::kNotFound, "no instance " + instance.id);
+    return {};
+  });
+}
+
+Result<void> SqliteStore::Delete(std::string_view id) {
+  const std::lock_guard lock(mutex_);
+  return Write([&]() -> Result<void> {
+    auto stmt = Prepare(kDelete);
+    if (!stmt) return tl::unexpected(stmt.error());
+    Binder b(*stmt);
+    b.Text(1, id);
+    if (const int rc = b.Step(); rc != SQLITE_DONE) {
+      return tl::unexpected(SqlError(db_, rc, "database delete"));
+    }
+    if (sqlite3_changes(db_) == 0)
+      return Fail(ErrorCode::kNotFound, "no instance " + std::string(id));
+    return {};
+  });
+}
+
+Result<void> SqliteStore::SetTokenHash(std::string_view id, const TokenHash& token_hash) {
+  const std::lock_guard lock(mutex_);
+  return Write([&]() -> Result<void> {
+    auto stmt = Prepare(kSetToken);
+    if (!stmt) return tl::unexpected(stmt.error());
+    Binder b(*stmt);
+    b.Text(1, id);
+    b.Blob(2, token_hash);
+    if (const int rc = b.Step(); rc != SQLITE_DONE) {
+      return tl::unexpected(SqlError(db_, rc, "database set token"));
+    }
+    if (sqlite3_changes(db_) == 0)
+      return Fail(ErrorCode::kNotFound, "no instance " + std::string(id));
+    return {};
+  });
+}
+
+Result<Instance> SqliteStore::FindByTokenHash(const TokenHash& token_hash) {
+  const std::lock_guard lock(mutex_);
+  auto stmt = Prepare(kSelectByToken);
+  if (!stmt) return tl::unexpected(stmt.error());
+  Binder b(*stmt);
+  b.Blob(1, token_hash);
+  const int rc = b.Step();
+  if (rc == SQLITE_DONE) return Fail(ErrorCode::kNotFound, "no instance has this token");
+  if (rc != SQLITE_ROW) return tl::unexpected(SqlError(db_, rc, "database find token"));
+  return ReadInstance(b);
+}
+
+Result<void> SqliteStore::RecordUsage(std::string_view id, std::uint64_t bytes,
+                                      std::int64_t now_ms) {
+  const std::lock_guard lock(mutex_);
+  // Counters are advisory: skip this commit's fsync (see the file comment in the header).
+  if (auto relaxed = Exec("PRAGMA synchronous = NORMAL"); !relaxed) return relaxed;
+  Result<void> result = Write([&]() -> Result<void> {
+    auto stmt = Prepare(kUsage);
+    if (!stmt) return tl::unexpected(stmt.error());
+    Binder b(*stmt);
+    b.Text(1, id);
+    b.Int(2, Clamp(bytes));
+    b.Int(3, now_ms);
+    if (const int rc = b.Step(); rc != SQLITE_DONE) {
+      return tl::unexpected(SqlError(db_, rc, "database usage"));
+    }
+    if (sqlite3_changes(db_) == 0)
+      return Fail(ErrorCode::kNotFound, "no instance " + std::string(id));
+    return {};
+  });
+  if (auto full = Exec("PRAGMA synchronous = FULL"); !full) return full;
+  return result;
+}
+
+Result<Usage> SqliteStore::GetUsage(std::string_view id) {
+  const std::lock_guard lock(mutex_);
+  auto stmt = Prepare(kSelectUsage);
+  if (!stmt) return tl::unexpected(stmt.error());
+  Binder b(*stmt);
+  b.Text(1, id);
+  const int rc = b.Step();
+  if (rc == SQLITE_DONE) return Fail(ErrorCode::kNotFound, "no instance " + std::string(id));
+  if (rc != SQLITE_ROW) return tl::unexpected(SqlError(db_, rc, "database usage"));
+  Usage usage;
+  usage.bytes_issued = static_cast<std::uint64_t>(b.ColumnInt(0));
+  if (!b.IsNull(1)) usage.last_seen_at_ms = b.ColumnInt(1);
+  return usage;
+}
+
+Result<StateCounts> SqliteStore::CountByState() {
+  const std::lock_guard lock(mutex_);
+  auto stmt = Prepare(kCount);
+  if (!stmt) return tl::unexpected(stmt.error());
+  Binder b(*stmt);
+  StateCounts counts;
+  for (int rc = b.Step(); rc != SQLITE_DONE; rc = b.Step()) {
+    if (rc != SQLITE_ROW) return tl::unexpected(SqlError(db_, rc, "database count"));
+    const auto count = static_cast<std::uint64_t>(b.ColumnInt(1));
+    (b.ColumnText(0) == "revoked" ? counts.revoked : counts.active) = count;
+  }
+  return counts;
+}
+
+Result<void> SqliteStore::RecordConfigDriveBuild(const ConfigDriveBuild& build) {
+  const std::lock_guard lock(mutex_);
+  return Write([&]() -> Result<void> {
+    auto stmt = Prepare(kInsertBuild);
+    if (!stmt) return tl::unexpected(stmt.error());
+    Binder b(*stmt);
+    b.Text(1, build.instance_id);
+    b.Int(2, build.built_at_ms);
+    b.Text(3, build.key_id);
+    b.Int(4, Clamp(build.size_bytes));
+    if (const int rc = b.Step(); rc != SQLITE_DONE) {
+      return tl::unexpected(SqlError(db_, rc, "database audit insert"));
+    }
+    if (sqlite3_changes(db_) == 0) {
+      return Fail(ErrorCode::kNotFound, "no instance " + build.instance_id);
+    }
+    return {};
+  });
+}
+
+Result<std::vector<ConfigDriveBuild>> SqliteStore::ListConfigDriveBuilds(std::string_view id) {
+  const std::lock_guard lock(mutex_);
+  auto stmt = Prepare(kSelectBuilds);
+  if (!stmt) return tl::unexpected(stmt.error());
+  Binder b(*stmt);
+  b.Text(1, id);
+  b.Int(2, static_cast<std::int64_t>(kMaxConfigDriveBuildsListed));
+  std::vector<ConfigDriveBuild> builds;
+  for (int rc = b.Step(); rc != SQLITE_DONE; rc = b.Step()) {
+    if (rc != SQLITE_ROW) return tl::unexpected(SqlError(db_, rc, "database audit list"));
+    builds.push_back({b.ColumnText(0), b.ColumnInt(1), b.ColumnText(2),
+                      static_cast<std::uint64_t>(b.ColumnInt(3))});
+  }
+  return builds;
+}
+
+Result<void> SqliteStore::Ping() {
+  const std::lock_guard lock(mutex_);
+  auto result = Exec(kPing);
+  if (!result) return Fail(ErrorCode::kUnavailable, result.error().message);
+  return {};
+}
+
+}  // namespace seedwell

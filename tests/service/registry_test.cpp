@@ -1,0 +1,217 @@
+#include "service/registry.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "service/sqlite_store.h"
+
+namespace seedwell {
+namespace {
+
+constexpr const char* kId = "0f8e2e04-2d6d-4a1e-9c43-5a1f8f4a2b11";
+constexpr const char* kUpperId = "0F8E2E04-2D6D-4A1E-9C43-5A1F8F4A2B11";
+
+// TempDir is a directory removed with everything in it when the test ends.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "seedwell-reg-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string File(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+Instance NewInstance(const std::string& id = kId) {
+  Instance instance;
+  instance.id = id;
+  instance.project_id = "p1";
+  instance.name = "vm";
+  return instance;
+}
+
+class RegistryTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  std::unique_ptr<SqliteStore> store_ = SqliteStore::Open(dir_.File("r.db"));
+  std::atomic<std::int64_t> now_{1'700'000'000'000};
+  Registry registry_{*store_, [this] { return now_.load(); }};
+};
+
+TEST_F(RegistryTest, CreateStampsAndReturnsAWorkingToken) {
+  Instance input = NewInstance(kUpperId);
+  input.state = InstanceState::kRevoked;  // ignored: new instances are active
+  input.bytes_issued = 5;                 // ignored
+  auto created = registry_.Create(input);
+  ASSERT_TRUE(created.has_value()) << created.error().message;
+  EXPECT_TRUE(created->created);
+  EXPECT_EQ(created->instance.id, kId);
+  EXPECT_EQ(created->instance.state, InstanceState::kActive);
+  EXPECT_EQ(created->instance.created_at_ms, now_.load());
+  EXPECT_EQ(created->instance.bytes_issued, 0U);
+  EXPECT_EQ(created->token.substr(0, 4), "swi_");
+  EXPECT_EQ(registry_.Authenticate(created->token)->id, kId);
+  EXPECT_EQ(*registry_.Get(kUpperId), created->instance);
+  EXPECT_EQ(registry_.Create(NewInstance()).error().code, ErrorCode::kAlreadyExists);
+  Instance bad = NewInstance("not-a-uuid");
+  EXPECT_EQ(registry_.Create(bad).error().code, ErrorCode::kFailedPrecondition);
+}
+
+TEST_F(RegistryTest, ConcurrentCreatesOfOneIdExactlyOneWins) {
+  std::atomic<int> wins{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&] { wins += registry_.Create(NewInstance()).has_value() ? 1 : 0; });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(wins.load(), 1);
+}
+
+TEST_F(RegistryTest, AuthenticateDistinguishesUnknownAndRevoked) {
+  const auto created = *registry_.Create(NewInstance());
+  EXPECT_EQ(registry_.Authenticate("garbage").error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(registry_.Authenticate(Token::Generate(TokenKind::kInstance).Reveal()).error().code,
+            ErrorCode::kUnauthenticated);
+  EXPECT_EQ(registry_.Authenticate(Token::Generate(TokenKind::kAdmin).Reveal()).error().code,
+            ErrorCode::kUnauthenticated);
+  ASSERT_TRUE(registry_.Authenticate(created.token).has_value());  // now cached
+  auto revoked = registry_.Revoke(kId);
+  ASSERT_TRUE(revoked.has_value());
+  EXPECT_EQ(revoked->state, InstanceState::kRevoked);
+  EXPECT_EQ(registry_.Authenticate(created.token).error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(registry_.Revoke(kId)->state, InstanceState::kRevoked);  // idempotent
+  EXPECT_EQ(registry_.RotateToken(kId).error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(registry_.Revoke("nope").error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(RegistryTest, CacheExpiresForWritesByAnotherReplica) {
+  const auto created = *registry_.Create(NewInstance());
+  ASSERT_TRUE(registry_.Authenticate(created.token).has_value());
+  Registry other(*store_, [this] { return now_.load(); });
+  ASSERT_TRUE(other.Revoke(kId).has_value());
+  EXPECT_TRUE(registry_.Authenticate(created.token).has_value());  // still cached
+  now_ += Registry::kDefaultCacheTtlMs;
+  EXPECT_EQ(registry_.Authenticate(created.token).error().code, ErrorCode::kPermissionDenied);
+}
+
+TEST_F(RegistryTest, RotateTokenInvalidatesTheOldOne) {
+  const auto created = *registry_.Create(NewInstance());
+  ASSERT_TRUE(registry_.Authenticate(created.token).has_value());
+  auto rotated = registry_.RotateToken(kUpperId);
+  ASSERT_TRUE(rotated.has_value());
+  EXPECT_NE(*rotated, created.token);
+  EXPECT_EQ(registry_.Authenticate(created.token).error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(registry_.Authenticate(*rotated)->id, kId);
+  EXPECT_EQ(registry_.RotateToken("00000000-0000-4000-8000-000000000000").error().code,
+            ErrorCode::kNotFound);
+}
+
+TEST_F(RegistryTest, UpdateAppliesPatchAndStampsTime) {
+  ASSERT_TRUE(registry_.Create(NewInstance()).has_value());
+  now_ += 1000;
+  InstancePatch patch;
+  patch.hostname = "vm-2";
+  patch.rate_limit.emplace(RateLimit{10, 20});
+  auto updated = registry_.Update(kId, patch);
+  ASSERT_TRUE(updated.has_value());
+  EXPECT_EQ(updated->hostname, "vm-2");
+  EXPECT_EQ(updated->updated_at_ms, now_.load());
+  EXPECT_EQ(*registry_.Get(kId), *updated);
+  InstancePatch bad;
+  bad.rate_limit.emplace(RateLimit{20, 10});
+  EXPECT_EQ(registry_.Update(kId, bad).error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(registry_.Get(kId)->rate_limit, (RateLimit{10, 20}));
+  EXPECT_EQ(registry_.Update("00000000-0000-4000-8000-000000000000", patch).error().code,
+            ErrorCode::kNotFound);
+}
+
+TEST_F(RegistryTest, UsageIsRecordedAndVisibleThroughTheCache) {
+  const auto created = *registry_.Create(NewInstance());
+  ASSERT_TRUE(registry_.Authenticate(created.token).has_value());
+  now_ += 10;
+  ASSERT_TRUE(registry_.RecordUsage(kId, 64).has_value());
+  ASSERT_TRUE(registry_.RecordUsage(kId, 64).has_value());
+  EXPECT_EQ(*registry_.Usage(kId), (Usage{128, now_.load()}));
+  EXPECT_EQ(registry_.Authenticate(created.token)->bytes_issued, 128U);
+  EXPECT_EQ(registry_.RecordUsage("x", 1).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(registry_.Usage("00000000-0000-4000-8000-000000000000").error().code,
+            ErrorCode::kNotFound);
+}
+
+TEST_F(RegistryTest, DeleteRemovesInstanceAndToken) {
+  const auto created = *registry_.Create(NewInstance());
+  ASSERT_TRUE(registry_.Authenticate(created.token).has_value());
+  ASSERT_TRUE(registry_.RecordConfigDriveBuild(kId, "key-1", 4096).has_value());
+  ASSERT_TRUE(registry_.Delete(kId).has_value());
+  EXPECT_EQ(registry_.Authenticate(created.token).error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(registry_.Get(kId).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(registry_.Delete(kId).error().code, ErrorCode::kNotFound);
+  auto builds = registry_.ListConfigDriveBuilds(kUpperId);
+  ASSERT_EQ(builds->size(), 1U);
+  EXPECT_EQ((*builds)[0], (ConfigDriveBuild{kId, now_.load(), "key-1", 4096}));
+  EXPECT_EQ(registry_.RecordConfigDriveBuild(kId, "k", 1).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(RegistryTest, ListAndCountPassThrough) {
+  ASSERT_TRUE(registry_.Create(NewInstance()).has_value());
+  ASSERT_TRUE(registry_.Create(NewInstance("00000000-0000-4000-8000-000000000001")).has_value());
+  ASSERT_TRUE(registry_.Revoke(kId).has_value());
+  EXPECT_EQ(*registry_.CountByState(), (StateCounts{1, 1}));
+  ListQuery query;
+  query.state = InstanceState::kRevoked;
+  auto page = registry_.List(query);
+  ASSERT_EQ(page->instances.size(), 1U);
+  EXPECT_EQ(page->instances[0].id, kId);
+  EXPECT_TRUE(registry_.Ping().has_value());
+}
+
+TEST_F(RegistryTest, VendordataRegistersOnceAndRotatesAfter) {
+  const std::string body = std::string(R"({"project-id": "p1", "instance-id": ")") + kUpperId +
+                           R"(", "hostname": "vm1", "metadata": {"a": "b"}, "image-id": "i",
+                               "user-data": null, "boot-roles": "member"})";
+  auto first = registry_.RegisterFromVendordata(body);
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  EXPECT_TRUE(first->created);
+  EXPECT_EQ(first->instance.id, kId);
+  EXPECT_EQ(first->instance.hostname, "vm1");
+  EXPECT_EQ(first->instance.metadata.at("a"), "b");
+  auto second = registry_.RegisterFromVendordata(body);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_FALSE(second->created);
+  EXPECT_EQ(second->instance, first->instance);
+  EXPECT_NE(second->token, first->token);
+  EXPECT_EQ(registry_.Authenticate(first->token).error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(registry_.Authenticate(second->token)->id, kId);
+  EXPECT_EQ(*registry_.CountByState(), (StateCounts{1, 0}));
+
+  const std::string other_project =
+      std::string(R"({"project-id": "p2", "instance-id": ")") + kId + R"("})";
+  EXPECT_EQ(registry_.RegisterFromVendordata(other_project).error().code,
+            ErrorCode::kPermissionDenied);
+  ASSERT_TRUE(registry_.Revoke(kId).has_value());
+  EXPECT_EQ(registry_.RegisterFromVendordata(body).error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(registry_.RegisterFromVendordata("{}").error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(registry_
+                .RegisterFromVendordata(
+                    R"({"project-id": "p1", "instance-id": "00000000-0000-4000-8000-000000000002",
+                        "hostname": "bad_host"})")
+                .error()
+                .code,
+            ErrorCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace seedwell
