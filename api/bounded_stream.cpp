@@ -10,9 +10,9 @@ namespace {
 constexpr std::size_t kFlushBytes = 16 * 1024;
 }  // namespace
 
-BoundedStream::BoundedStream(const std::string& request, Transport& transport,
-                             std::string peer_ip, int peer_port, std::string local_ip,
-                             int local_port, std::chrono::milliseconds write_budget)
+BoundedStream::BoundedStream(const std::string& request, Transport& transport, std::string peer_ip,
+                             int peer_port, std::string local_ip, int local_port,
+                             std::chrono::milliseconds write_budget)
     : request_(request),
       transport_(transport),
       peer_ip_(std::move(peer_ip)),

@@ -102,16 +102,16 @@ struct HttpServer::Connection {
 };
 
 HttpServer::HttpServer(HttpServerOptions options) : options_(std::move(options)) {
-  head_limits_ = HeadLimits{options_.max_header_bytes, options_.max_headers,
-                            options_.max_header_line_bytes};
+  head_limits_ =
+      HeadLimits{options_.max_header_bytes, options_.max_headers, options_.max_header_line_bytes};
   set_keep_alive_max_count(options_.max_requests_per_connection);
   set_keep_alive_timeout(
       std::max<time_t>(1, std::chrono::ceil<std::chrono::seconds>(options_.idle_timeout).count()));
-  set_exception_handler([](const httplib::Request& req, httplib::Response& res,
-                           const std::exception_ptr&) {
-    spdlog::error("http: handler for {} {} threw; answered 500", req.method, t_route);
-    WriteHttpError(res, HttpError{500, "internal", "internal error"});
-  });
+  set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, const std::exception_ptr&) {
+        spdlog::error("http: handler for {} {} threw; answered 500", req.method, t_route);
+        WriteHttpError(res, HttpError{500, "internal", "internal error"});
+      });
   set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) {
       WriteHttpError(res, HttpError{res.status, CodeForStatus(res.status),
@@ -137,11 +137,11 @@ HttpServer::Route& HttpServer::RouteFor(const std::string& pattern) {
 }
 
 HttpServer::Handler HttpServer::Wrap(const std::string& pattern, Handler handler) {
-  return [pattern, handler = std::move(handler)](const httplib::Request& req,
-                                                 httplib::Response& res) {
-    t_route = pattern;
-    handler(req, res);
-  };
+  return
+      [pattern, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+        t_route = pattern;
+        handler(req, res);
+      };
 }
 
 void HttpServer::AddBodyRoute(const std::string& method, const std::string& pattern,
@@ -342,8 +342,8 @@ void HttpServer::OnReadable(Connection& c, TimePoint now) {
   while (c.state != Connection::State::kDispatched) {
     std::size_t want = chunk.size();
     if (c.state == Connection::State::kReading) {
-      const std::size_t cap = c.head ? c.head->head_bytes + c.head->content_length
-                                     : options_.max_header_bytes + 1;
+      const std::size_t cap =
+          c.head ? c.head->head_bytes + c.head->content_length : options_.max_header_bytes + 1;
       if (c.buffer.size() >= cap) break;
       want = std::min(want, cap - c.buffer.size());
     }
@@ -447,8 +447,8 @@ void HttpServer::Serve(Connection& c) {
       head.Sanitised() + c.buffer.substr(head.head_bytes, head.content_length);
   BoundedStream stream(request, *c.transport, c.peer_ip, c.peer_port, c.local_ip, c.local_port,
                        options_.request_deadline);
-  const bool close = head.wants_close || stop_requested_ ||
-                     c.served + 1 >= options_.max_requests_per_connection;
+  const bool close =
+      head.wants_close || stop_requested_ || c.served + 1 >= options_.max_requests_per_connection;
   bool connection_closed = false;
   bool ok = false;
   t_route = kUnmatched;
@@ -508,10 +508,10 @@ void HttpServer::Sweep(TimePoint now) {
 void HttpServer::Reject(Connection& c, const HttpError& error, const std::string& allow) {
   const std::string body = JsonErrorBody(error.code, error.message);
   const bool head = c.head && c.head->method == "HEAD";
-  std::string response = "HTTP/1.1 " + std::to_string(error.status) + " " +
-                         std::string(HttpReason(error.status)) +
-                         "\r\nContent-Type: application/json\r\nContent-Length: " +
-                         std::to_string(body.size()) + "\r\nConnection: close\r\n";
+  std::string response =
+      "HTTP/1.1 " + std::to_string(error.status) + " " + std::string(HttpReason(error.status)) +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\nConnection: close\r\n";
   if (!allow.empty()) response += "Allow: " + allow + "\r\n";
   response += "\r\n";
   if (!head) response += body;

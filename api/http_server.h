@@ -128,8 +128,8 @@ class HttpServer final : private httplib::Server {
   void Reject(Connection& c, const HttpError& error, const std::string& allow = "");
   void Linger(Connection& c, TimePoint now);
   void Close(Connection& c);
-  void Notify(const std::string& route, const std::string& method, int status,
-              TimePoint started, const std::string& peer);
+  void Notify(const std::string& route, const std::string& method, int status, TimePoint started,
+              const std::string& peer);
   bool Watch(int fd, unsigned events, bool add);
 
   HttpServerOptions options_;

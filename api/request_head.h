@@ -32,8 +32,8 @@ struct HeadLimits {
 // RequestHead is a parsed, validated request head.
 struct RequestHead {
   std::string method;
-  std::string target;   // as sent, e.g. "/v1/entropy?bytes=64"
-  std::string version;  // "HTTP/1.0" or "HTTP/1.1"
+  std::string target;                                        // as sent, e.g. "/v1/entropy?bytes=64"
+  std::string version;                                       // "HTTP/1.0" or "HTTP/1.1"
   std::vector<std::pair<std::string, std::string>> headers;  // in order, values trimmed
   std::size_t head_bytes = 0;      // length of the head including the final CRLFCRLF
   std::size_t content_length = 0;  // 0 when absent

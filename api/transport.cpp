@@ -111,7 +111,8 @@ Result<std::shared_ptr<TlsContext>> TlsContext::Load(const std::string& cert_fil
   if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
       SSL_CTX_check_private_key(ctx) != 1) {
     ERR_clear_error();
-    return Fail(ErrorCode::kInvalidArgument, "cannot load a TLS key matching the certificate from " + key_file);
+    return Fail(ErrorCode::kInvalidArgument,
+                "cannot load a TLS key matching the certificate from " + key_file);
   }
   return holder;
 }

@@ -226,8 +226,8 @@ std::string MetricsRegistry::Render() const {
                  std::to_string(counts[i]) + "\n";
         }
         out += name + "_sum" + LabelSet(names, values) + " " + FormatValue(h.Sum()) + "\n";
-        out += name + "_count" + LabelSet(names, values) + " " + std::to_string(counts.back()) +
-               "\n";
+        out +=
+            name + "_count" + LabelSet(names, values) + " " + std::to_string(counts.back()) + "\n";
       });
     } else if (entry->callback) {
       out += name + " " + FormatValue(entry->callback()) + "\n";

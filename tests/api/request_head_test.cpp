@@ -42,8 +42,8 @@ TEST(RequestHeadTest, RefusesFramingDoubts) {
             400);
   EXPECT_EQ(ErrorOf("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n").status, 400);
   EXPECT_EQ(ErrorOf("POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n").status, 400);
-  EXPECT_EQ(ErrorOf("GET / HTTP/1.1\nHost: a\n\n").status, 400);                    // bare LF
-  EXPECT_EQ(ErrorOf("GET / HTTP/1.1\r\nA: b\r\n  folded\r\n\r\n").status, 400);      // obs-fold
+  EXPECT_EQ(ErrorOf("GET / HTTP/1.1\nHost: a\n\n").status, 400);                 // bare LF
+  EXPECT_EQ(ErrorOf("GET / HTTP/1.1\r\nA: b\r\n  folded\r\n\r\n").status, 400);  // obs-fold
   EXPECT_EQ(ErrorOf("GET / HTTP/1.1\r\nBad Name: b\r\n\r\n").status, 400);
   EXPECT_EQ(ErrorOf("GET / HTTP/1.1\r\nA: b\x01\r\n\r\n").status, 400);
   EXPECT_EQ(ErrorOf("GET http://x/ HTTP/1.1\r\n\r\n").status, 400);
@@ -64,10 +64,10 @@ TEST(RequestHeadTest, BoundsHeaderCountLineAndTotal) {
   EXPECT_EQ(long_line.code, "request_header_fields_too_large");
   limits = HeadLimits{};
   limits.max_head_bytes = 50;
-  EXPECT_EQ(ErrorOf("GET / HTTP/1.1\r\nA: 0123456789\r\nB: 0123456789\r\nC: 0123456789\r\n\r\n",
-                    limits)
-                .status,
-            431);
+  EXPECT_EQ(
+      ErrorOf("GET / HTTP/1.1\r\nA: 0123456789\r\nB: 0123456789\r\nC: 0123456789\r\n\r\n", limits)
+          .status,
+      431);
 }
 
 TEST(RequestHeadTest, SanitisedDropsSpoofableAndRangeHeaders) {
