@@ -7,7 +7,7 @@
 namespace seedwell {
 
 namespace {
-constexpr std::size_t kFlushBytes = 16 * 1024;
+constexpr std::size_t kFlushBytes = std::size_t{16} * 1024;
 }  // namespace
 
 BoundedStream::BoundedStream(const std::string& request, Transport& transport, std::string peer_ip,

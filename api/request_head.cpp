@@ -71,10 +71,16 @@ std::string RequestHead::Sanitised() const {
   constexpr std::array<std::string_view, 7> kDropped = {
       "Range", "If-Range", "Expect", "REMOTE_ADDR", "REMOTE_PORT", "LOCAL_ADDR", "LOCAL_PORT"};
   std::string out = method + " " + target + " " + version + "\r\n";
-  for (const auto& [name, value] : headers) {
+  for (const auto& header : headers) {
+    const std::string& name = header.first;
     const bool dropped = std::any_of(kDropped.begin(), kDropped.end(),
                                      [&](std::string_view d) { return EqualsIgnoreCase(name, d); });
-    if (!dropped) out += name + ": " + value + "\r\n";
+    if (!dropped) {
+      out += name;
+      out += ": ";
+      out += header.second;
+      out += "\r\n";
+    }
   }
   out += "\r\n";
   return out;

@@ -31,13 +31,13 @@ std::string FormatValue(double v) {
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   std::array<char, 32> buf{};
   if (v == std::floor(v) && std::fabs(v) < 1e15) {
-    std::snprintf(buf.data(), buf.size(), "%.0f", v);
+    (void)std::snprintf(buf.data(), buf.size(), "%.0f", v);
   } else {
-    std::snprintf(buf.data(), buf.size(), "%.17g", v);
+    (void)std::snprintf(buf.data(), buf.size(), "%.17g", v);
     // Prefer the shortest text that round-trips (0.1 rather than 0.10000000000000001).
     for (int precision = 1; precision < 17; ++precision) {
       std::array<char, 32> shorter{};
-      std::snprintf(shorter.data(), shorter.size(), "%.*g", precision, v);
+      (void)std::snprintf(shorter.data(), shorter.size(), "%.*g", precision, v);
       if (std::strtod(shorter.data(), nullptr) == v) {
         buf = shorter;
         break;
@@ -202,7 +202,9 @@ void MetricsRegistry::AddCallbackGauge(const std::string& name, const std::strin
 std::string MetricsRegistry::Render() const {
   std::lock_guard lock(mu_);
   std::string out;
-  for (const auto& [name, entry] : entries_) {
+  for (const auto& item : entries_) {
+    const std::string& name = item.first;
+    const auto& entry = item.second;
     out += "# HELP " + name + " " + EscapeHelp(entry->help) + "\n";
     out += "# TYPE " + name + " " + entry->type + "\n";
     if (entry->counters) {

