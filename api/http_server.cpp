@@ -1,0 +1,571 @@
+// GCC 12 under -fsanitize=address reports a false -Wmaybe-uninitialized inside <regex> (a known
+// GCC 12 false positive in std::function within the regex NFA). The route table needs std::regex
+// to match paths exactly as cpp-httplib's router does, so silence that one warning in this file.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+#include "api/http_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "api/bounded_stream.h"
+#include "api/json_error.h"
+
+namespace seedwell {
+
+namespace {
+
+using std::chrono::steady_clock;
+
+constexpr int kBacklog = 4096;
+constexpr std::size_t kMaxLingering = 512;
+constexpr std::chrono::milliseconds kLingerTime{500};
+constexpr std::chrono::milliseconds kTick{20};
+constexpr std::chrono::milliseconds kAcceptPause{100};
+constexpr std::size_t kReadChunk = 4096;
+const char* const kUnmatched = "(unmatched)";
+
+// The route pattern whose handler is running on this worker thread, for RequestRecord.
+thread_local std::string t_route;
+
+std::string CodeForStatus(int status) {
+  switch (status) {
+    case 400:
+      return "invalid_argument";
+    case 404:
+      return "not_found";
+    case 405:
+      return "method_not_allowed";
+    case 413:
+      return "payload_too_large";
+    case 500:
+      return "internal";
+    default:
+      return "http_" + std::to_string(status);
+  }
+}
+
+void Address(const sockaddr_storage& addr, std::string& ip, int& port) {
+  std::array<char, INET6_ADDRSTRLEN> text{};
+  if (addr.ss_family == AF_INET6) {
+    const auto& a6 = reinterpret_cast<const sockaddr_in6&>(addr);
+    inet_ntop(AF_INET6, &a6.sin6_addr, text.data(), text.size());
+    port = ntohs(a6.sin6_port);
+  } else {
+    const auto& a4 = reinterpret_cast<const sockaddr_in&>(addr);
+    inet_ntop(AF_INET, &a4.sin_addr, text.data(), text.size());
+    port = ntohs(a4.sin_port);
+  }
+  ip = text.data();
+}
+
+bool MethodTakesBody(const std::string& method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
+}  // namespace
+
+struct HttpServer::Route {
+  std::string pattern;
+  std::regex regex;
+  std::map<std::string, std::size_t> body_limits;  // method -> max body bytes
+  bool head = false;
+};
+
+struct HttpServer::Connection {
+  std::unique_ptr<Transport> transport;
+  std::string peer_ip;
+  int peer_port = 0;
+  std::string local_ip;
+  int local_port = 0;
+  bool counted = false;  // against total and per-peer caps
+  enum class State { kReading, kDispatched, kLingering } state = State::kReading;
+  std::string buffer;
+  std::optional<RequestHead> head;
+  std::size_t body_limit = 0;
+  bool continue_sent = false;
+  TimePoint started{};   // first byte of the current request
+  TimePoint deadline{};  // idle, request or linger deadline, by state
+  std::size_t served = 0;
+  bool keep = false;  // set by the worker: connection may serve another request
+};
+
+HttpServer::HttpServer(HttpServerOptions options) : options_(std::move(options)) {
+  head_limits_ =
+      HeadLimits{options_.max_header_bytes, options_.max_headers, options_.max_header_line_bytes};
+  set_keep_alive_max_count(options_.max_requests_per_connection);
+  set_keep_alive_timeout(
+      std::max<time_t>(1, std::chrono::ceil<std::chrono::seconds>(options_.idle_timeout).count()));
+  set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, const std::exception_ptr&) {
+        spdlog::error("http: handler for {} {} threw; answered 500", req.method, t_route);
+        WriteHttpError(res, HttpError{500, "internal", "internal error"});
+      });
+  set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.body.empty()) {
+      WriteHttpError(res, HttpError{res.status, CodeForStatus(res.status),
+                                    std::string(HttpReason(res.status))});
+    }
+  });
+}
+
+HttpServer::~HttpServer() {
+  if (pool_) pool_->Shutdown();
+  connections_.clear();
+  for (const int fd : {listen_fd_, epoll_fd_, wake_fd_}) {
+    if (fd >= 0) ::close(fd);
+  }
+}
+
+HttpServer::Route& HttpServer::RouteFor(const std::string& pattern) {
+  for (auto& route : routes_) {
+    if (route->pattern == pattern) return *route;
+  }
+  routes_.push_back(std::make_unique<Route>(Route{pattern, std::regex(pattern), {}, false}));
+  return *routes_.back();
+}
+
+HttpServer::Handler HttpServer::Wrap(const std::string& pattern, Handler handler) {
+  return
+      [pattern, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+        t_route = pattern;
+        handler(req, res);
+      };
+}
+
+void HttpServer::AddBodyRoute(const std::string& method, const std::string& pattern,
+                              std::size_t limit) {
+  const std::size_t bytes = limit == 0 ? options_.max_body_bytes : limit;
+  RouteFor(pattern).body_limits[method] = bytes;
+  set_payload_max_length(std::max(payload_max_length_ == CPPHTTPLIB_PAYLOAD_MAX_LENGTH
+                                      ? options_.max_body_bytes
+                                      : payload_max_length_,
+                                  bytes));
+}
+
+void HttpServer::Get(const std::string& pattern, Handler handler) {
+  RouteFor(pattern).body_limits["GET"] = 0;
+  httplib::Server::Get(pattern, Wrap(pattern, std::move(handler)));
+}
+
+void HttpServer::Post(const std::string& pattern, Handler handler, std::size_t max_body_bytes) {
+  AddBodyRoute("POST", pattern, max_body_bytes);
+  httplib::Server::Post(pattern, Wrap(pattern, std::move(handler)));
+}
+
+void HttpServer::Put(const std::string& pattern, Handler handler, std::size_t max_body_bytes) {
+  AddBodyRoute("PUT", pattern, max_body_bytes);
+  httplib::Server::Put(pattern, Wrap(pattern, std::move(handler)));
+}
+
+void HttpServer::Patch(const std::string& pattern, Handler handler, std::size_t max_body_bytes) {
+  AddBodyRoute("PATCH", pattern, max_body_bytes);
+  httplib::Server::Patch(pattern, Wrap(pattern, std::move(handler)));
+}
+
+void HttpServer::Delete(const std::string& pattern, Handler handler, std::size_t max_body_bytes) {
+  AddBodyRoute("DELETE", pattern, max_body_bytes);
+  httplib::Server::Delete(pattern, Wrap(pattern, std::move(handler)));
+}
+
+void HttpServer::AllowHead(const std::string& pattern) { RouteFor(pattern).head = true; }
+
+void HttpServer::SetRequestObserver(std::function<void(const RequestRecord&)> observer) {
+  observer_ = std::move(observer);
+}
+
+Result<int> HttpServer::Listen(const std::string& host, int port) {
+  if (listen_fd_ >= 0) return Fail(ErrorCode::kFailedPrecondition, "already listening");
+  if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
+    auto tls = TlsContext::Load(options_.tls_cert_file, options_.tls_key_file);
+    if (!tls) return tl::unexpected(tls.error());
+    tls_ = *tls;
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+  addrinfo* result = nullptr;
+  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &result) != 0) {
+    return Fail(ErrorCode::kInvalidArgument, "cannot parse listen address " + host);
+  }
+  const int fd = ::socket(result->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int one = 1;
+  const bool ok = fd >= 0 && ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+                  ::bind(fd, result->ai_addr, result->ai_addrlen) == 0 &&
+                  ::listen(fd, kBacklog) == 0;
+  ::freeaddrinfo(result);
+  if (!ok) {
+    const std::string reason = std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    return Fail(ErrorCode::kUnavailable, "cannot listen on " + host + ": " + reason);
+  }
+  sockaddr_storage bound{};
+  socklen_t len = sizeof(bound);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+  std::string ip;
+  Address(bound, ip, bound_port_);
+  listen_fd_ = fd;
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epoll_fd_ < 0 || wake_fd_ < 0 || !Watch(listen_fd_, EPOLLIN, true) ||
+      !Watch(wake_fd_, EPOLLIN, true)) {
+    return Fail(ErrorCode::kUnavailable, "cannot set up epoll");
+  }
+  return bound_port_;
+}
+
+bool HttpServer::Watch(int fd, unsigned events, bool add) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.fd = fd;
+  return ::epoll_ctl(epoll_fd_, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) == 0;
+}
+
+void HttpServer::Stop() {
+  stop_requested_ = true;
+  if (wake_fd_ >= 0) {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = ::write(wake_fd_, &one, sizeof(one));
+  }
+}
+
+void HttpServer::Run() {
+  if (listen_fd_ < 0 || pool_) return;
+  BlockSigpipe();
+  pool_ = std::make_unique<WorkerPool>(options_.worker_threads, options_.max_connections);
+  std::array<epoll_event, 256> events{};
+  while (true) {
+    const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()),
+                               static_cast<int>(kTick.count()));
+    const TimePoint now = steady_clock::now();
+    for (int i = 0; i < n; ++i) {
+      const int fd = events[static_cast<std::size_t>(i)].data.fd;
+      if (fd == listen_fd_) {
+        AcceptAll(now);
+      } else if (fd == wake_fd_) {
+        std::uint64_t value = 0;
+        [[maybe_unused]] const ssize_t r = ::read(wake_fd_, &value, sizeof(value));
+      } else if (auto it = connections_.find(fd); it != connections_.end()) {
+        OnReadable(*it->second, now);
+      }
+    }
+    DrainReturned(now);
+    if (stop_requested_ && !stopping_) {
+      stopping_ = true;
+      stop_deadline_ = now + options_.stop_grace;
+      ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+      ::close(listen_fd_);
+      listen_fd_ = -1;
+    }
+    Sweep(now);
+    if (stopping_) {
+      const bool busy = std::any_of(connections_.begin(), connections_.end(), [](const auto& kv) {
+        return kv.second->state != Connection::State::kLingering;
+      });
+      if (!busy || now >= stop_deadline_) break;
+    }
+  }
+  // Out of grace: make workers still writing fail fast, wait for them, then close everything.
+  for (auto& [fd, c] : connections_) {
+    if (c->state == Connection::State::kDispatched) ::shutdown(fd, SHUT_RDWR);
+  }
+  pool_->Shutdown();
+  {
+    std::lock_guard lock(returned_mu_);
+    returned_.clear();
+  }
+  connections_.clear();
+  per_peer_.clear();
+  open_connections_ = 0;
+  lingering_ = 0;
+}
+
+void HttpServer::AcceptAll(TimePoint now) {
+  while (true) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        spdlog::warn("http: accept failed ({}); pausing accepts", std::strerror(errno));
+        Watch(listen_fd_, 0, false);
+        accept_paused_until_ = now + kAcceptPause;
+      }
+      return;
+    }
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    auto c = std::make_unique<Connection>();
+    Address(addr, c->peer_ip, c->peer_port);
+    sockaddr_storage local{};
+    len = sizeof(local);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
+    Address(local, c->local_ip, c->local_port);
+    c->transport = tls_ ? tls_->NewTransport(fd) : std::make_unique<Transport>(fd);
+    if (!c->transport) continue;
+    c->deadline = now + std::min(options_.idle_timeout, options_.request_deadline);
+    Connection& ref = *c;
+    connections_[fd] = std::move(c);
+    Watch(fd, EPOLLIN, true);
+    std::size_t& from_peer = per_peer_[ref.peer_ip];
+    if (open_connections_ >= options_.max_connections ||
+        from_peer >= options_.max_connections_per_peer) {
+      if (from_peer == 0) per_peer_.erase(ref.peer_ip);
+      if (tls_) {
+        Close(ref);  // a refusal is not worth a TLS handshake
+      } else {
+        Reject(ref, HttpError{503, "unavailable", "too many connections"});
+      }
+      continue;
+    }
+    ++from_peer;
+    ++open_connections_;
+    ref.counted = true;
+  }
+}
+
+void HttpServer::OnReadable(Connection& c, TimePoint now) {
+  std::array<char, kReadChunk> chunk{};
+  while (c.state != Connection::State::kDispatched) {
+    std::size_t want = chunk.size();
+    if (c.state == Connection::State::kReading) {
+      const std::size_t cap =
+          c.head ? c.head->head_bytes + c.head->content_length : options_.max_header_bytes + 1;
+      if (c.buffer.size() >= cap) break;
+      want = std::min(want, cap - c.buffer.size());
+    }
+    const ssize_t n = c.transport->Read(chunk.data(), want);
+    if (n == kWouldBlock) break;
+    if (n <= 0) {
+      Close(c);
+      return;
+    }
+    if (c.state == Connection::State::kLingering) continue;  // drain and discard
+    if (c.buffer.empty() && !c.head) {
+      c.started = now;
+      c.deadline = now + options_.request_deadline;
+    }
+    c.buffer.append(chunk.data(), static_cast<std::size_t>(n));
+  }
+  if (c.state == Connection::State::kReading) Advance(c, now);
+}
+
+void HttpServer::Advance(Connection& c, TimePoint now) {
+  if (!c.head) {
+    if (c.buffer.empty()) return;
+    auto parsed = ParseRequestHead(c.buffer, head_limits_);
+    if (!parsed) {
+      Reject(c, parsed.error());
+      return;
+    }
+    if (!parsed->has_value()) return;  // need more bytes
+    c.head = std::move(**parsed);
+    if (!CheckRoute(c)) return;
+  }
+  const std::size_t need = c.head->head_bytes + c.head->content_length;
+  if (c.buffer.size() >= need) {
+    Dispatch(c);
+    return;
+  }
+  if (c.head->expect_continue && !c.continue_sent) {
+    constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    c.continue_sent = true;
+    c.transport->WriteAll(kContinue.data(), kContinue.size(), now + kTick);
+  }
+}
+
+bool HttpServer::CheckRoute(Connection& c) {
+  const RequestHead& head = *c.head;
+  const std::string path = httplib::detail::decode_url(std::string(head.Path()), false);
+  std::set<std::string> allowed;
+  const Route* chosen = nullptr;
+  const std::string& method = head.method == "HEAD" ? std::string("GET") : head.method;
+  for (const auto& route : routes_) {
+    if (!std::regex_match(path, route->regex)) continue;
+    for (const auto& [m, limit] : route->body_limits) allowed.insert(m);
+    if (route->head) allowed.insert("HEAD");
+    if (chosen == nullptr && route->body_limits.contains(method)) chosen = route.get();
+  }
+  if (allowed.empty()) {
+    Reject(c, HttpError{404, "not_found", "no such resource"});
+    return false;
+  }
+  if (chosen == nullptr || (head.method == "HEAD" && !chosen->head)) {
+    std::string allow;
+    for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+    Reject(c, HttpError{405, "method_not_allowed", head.method + " is not allowed here"}, allow);
+    return false;
+  }
+  if (head.content_length > 0 && !MethodTakesBody(head.method)) {
+    Reject(c, HttpError{400, "invalid_argument", head.method + " requests carry no body"});
+    return false;
+  }
+  c.body_limit = chosen->body_limits.at(method);
+  if (head.content_length > c.body_limit) {
+    Reject(c, HttpError{413, "payload_too_large", "request body is too large"});
+    return false;
+  }
+  return true;
+}
+
+void HttpServer::Dispatch(Connection& c) {
+  c.state = Connection::State::kDispatched;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.transport->fd(), nullptr);
+  Connection* ptr = &c;
+  const bool queued = pool_->Submit([this, ptr] {
+    Serve(*ptr);
+    {
+      std::lock_guard lock(returned_mu_);
+      returned_.push_back(ptr);
+    }
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = ::write(wake_fd_, &one, sizeof(one));
+  });
+  if (!queued) {
+    c.state = Connection::State::kReading;
+    Watch(c.transport->fd(), EPOLLIN, true);
+    Reject(c, HttpError{503, "unavailable", "server busy"});
+  }
+}
+
+void HttpServer::Serve(Connection& c) {
+  const RequestHead& head = *c.head;
+  const std::string request =
+      head.Sanitised() + c.buffer.substr(head.head_bytes, head.content_length);
+  BoundedStream stream(request, *c.transport, c.peer_ip, c.peer_port, c.local_ip, c.local_port,
+                       options_.request_deadline);
+  const bool close =
+      head.wants_close || stop_requested_ || c.served + 1 >= options_.max_requests_per_connection;
+  bool connection_closed = false;
+  bool ok = false;
+  t_route = kUnmatched;
+  try {
+    ok = process_request(stream, close, connection_closed, nullptr);
+  } catch (...) {  // a last resort: cpp-httplib itself threw (e.g. bad_alloc)
+    spdlog::error("http: request processing threw; closing connection");
+  }
+  ok = stream.Flush() && ok;
+  c.keep = ok && !close && !connection_closed;
+  ++c.served;
+  Notify(t_route, head.method, stream.Status(), c.started, c.peer_ip);
+}
+
+void HttpServer::DrainReturned(TimePoint now) {
+  std::vector<Connection*> done;
+  {
+    std::lock_guard lock(returned_mu_);
+    done.swap(returned_);
+  }
+  for (Connection* c : done) {
+    if (!c->keep || stopping_) {
+      Close(*c);
+      continue;
+    }
+    c->buffer.erase(0, c->head->head_bytes + c->head->content_length);
+    c->head.reset();
+    c->continue_sent = false;
+    c->state = Connection::State::kReading;
+    c->started = now;
+    c->deadline = now + (c->buffer.empty() ? options_.idle_timeout : options_.request_deadline);
+    Watch(c->transport->fd(), EPOLLIN, true);
+    OnReadable(*c, now);  // a pipelined request, or TLS bytes already decrypted
+  }
+}
+
+void HttpServer::Sweep(TimePoint now) {
+  if (listen_fd_ >= 0 && accept_paused_until_ != TimePoint{} && now >= accept_paused_until_) {
+    accept_paused_until_ = TimePoint{};
+    Watch(listen_fd_, EPOLLIN, false);
+  }
+  std::vector<Connection*> expired;
+  for (auto& [fd, c] : connections_) {
+    if (c->state == Connection::State::kDispatched) continue;
+    const bool idle = c->state == Connection::State::kReading && c->buffer.empty();
+    if (now >= c->deadline || (stopping_ && idle)) expired.push_back(c.get());
+  }
+  for (Connection* c : expired) {
+    if (c->state == Connection::State::kReading && !c->buffer.empty() && now >= c->deadline) {
+      Reject(*c, HttpError{408, "request_timeout", "request not received in time"});
+    } else {
+      Close(*c);
+    }
+  }
+}
+
+void HttpServer::Reject(Connection& c, const HttpError& error, const std::string& allow) {
+  const std::string body = JsonErrorBody(error.code, error.message);
+  const bool head = c.head && c.head->method == "HEAD";
+  std::string response =
+      "HTTP/1.1 " + std::to_string(error.status) + " " + std::string(HttpReason(error.status)) +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\nConnection: close\r\n";
+  if (!allow.empty()) response += "Allow: " + allow + "\r\n";
+  response += "\r\n";
+  if (!head) response += body;
+  const TimePoint now = steady_clock::now();
+  // One non-blocking attempt: a refusal is small and must never hold the loop.
+  [[maybe_unused]] const ssize_t n = c.transport->Write(response.data(), response.size());
+  Notify(c.head ? kUnmatched : "", c.head ? c.head->method : "", error.status,
+         c.started == TimePoint{} ? now : c.started, c.peer_ip);
+  Linger(c, now);
+}
+
+void HttpServer::Linger(Connection& c, TimePoint now) {
+  if (lingering_ >= kMaxLingering) {
+    Close(c);
+    return;
+  }
+  // Read and discard what the client still sends, so closing does not reset the connection
+  // before the client has read our answer.
+  c.transport->ShutdownWrite();
+  if (c.counted) {
+    c.counted = false;
+    --open_connections_;
+    if (--per_peer_[c.peer_ip] == 0) per_peer_.erase(c.peer_ip);
+  }
+  c.state = Connection::State::kLingering;
+  c.deadline = now + kLingerTime;
+  c.buffer.clear();
+  ++lingering_;
+}
+
+void HttpServer::Close(Connection& c) {
+  if (c.counted) {
+    --open_connections_;
+    if (--per_peer_[c.peer_ip] == 0) per_peer_.erase(c.peer_ip);
+  }
+  if (c.state == Connection::State::kLingering) --lingering_;
+  const int fd = c.transport->fd();
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  connections_.erase(fd);  // destroys the Transport, which closes the socket
+}
+
+void HttpServer::Notify(const std::string& route, const std::string& method, int status,
+                        TimePoint started, const std::string& peer) {
+  if (!observer_) return;
+  const auto latency =
+      std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - started);
+  observer_(RequestRecord{route.empty() ? kUnmatched : route, method, status, latency, peer});
+}
+
+}  // namespace seedwell
