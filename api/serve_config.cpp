@@ -26,7 +26,7 @@ class EnvFirstConfig : public CLI::ConfigTOML {
 };
 
 const std::set<std::string>& KnownSources() {
-  static const std::set<std::string> known = {"rdseed", "rdrand", "hwrng", "getrandom"};
+  static const std::set<std::string> known = {"rdseed", "rdrand", "hwrng", "kernel"};
   return known;
 }
 
@@ -40,7 +40,8 @@ std::string DirOf(const std::string& state_dir, const char* leaf) {
 std::string EnvironmentName(const std::string& flag_name) {
   std::string env = "SEEDWELL_";
   for (char c : flag_name) {
-    env += (c == '-' || c == '.') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    env += (c == '-' || c == '.') ? '_'
+                                  : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   }
   return env;
 }
@@ -52,7 +53,8 @@ Result<HostPort> ParseHostPort(const std::string& text) {
   }
   std::string host = text.substr(0, colon);
   if (host.front() == '[') {
-    if (host.back() != ']') return Fail(ErrorCode::kInvalidArgument, "bad IPv6 address in '" + text + "'");
+    if (host.back() != ']')
+      return Fail(ErrorCode::kInvalidArgument, "bad IPv6 address in '" + text + "'");
     host = host.substr(1, host.size() - 2);
   }
   const std::string port_text = text.substr(colon + 1);
@@ -81,8 +83,9 @@ void AddServeOptions(CLI::App& serve, ServeConfig& c) {
   add("state-dir", c.state_dir, "Directory for the database, signing keys and the admin token");
   add("guest-listen", c.guest_listen, "HOST:PORT of the guest listener (port 0 picks a free port)");
   add("admin-listen", c.admin_listen, "HOST:PORT of the admin listener (port 0 picks a free port)");
-  add("public-url", c.public_url, "Base URL guests use to reach the guest listener "
-                                  "(default: http://GUEST-LISTEN)");
+  add("public-url", c.public_url,
+      "Base URL guests use to reach the guest listener "
+      "(default: http://GUEST-LISTEN)");
   add("admin-tls-cert", c.admin_tls_cert, "PEM certificate: serve the admin listener over TLS");
   add("admin-tls-key", c.admin_tls_key, "PEM private key for --admin-tls-cert");
   add("admin-token-file", c.admin_token_file,
@@ -90,12 +93,14 @@ void AddServeOptions(CLI::App& serve, ServeConfig& c) {
   add("admin-token-hash", c.admin_token_hash,
       "Accept the admin token with this hash instead of a token file (see seedwell keygen)");
   add("database", c.database, "SQLite database file (default STATE/seedwell.db)");
-  add("sources", c.sources, "Entropy sources to use: rdseed, rdrand, hwrng, getrandom")->delimiter(',');
+  add("sources", c.sources, "Entropy sources to use: rdseed, rdrand, hwrng, kernel")
+      ->delimiter(',');
   add("require-sources", c.require_sources,
       "Sources that must be healthy for seeding (default: any hardware source)")
       ->delimiter(',');
-  serve.add_flag("--allow-kernel-only", c.allow_kernel_only,
-                 "Allow seeding from the kernel alone when no hardware source is healthy")
+  serve
+      .add_flag("--allow-kernel-only", c.allow_kernel_only,
+                "Allow seeding from the kernel alone when no hardware source is healthy")
       ->envname(EnvironmentName("allow-kernel-only"));
   add("hwrng-path", c.hwrng_path, "Hardware RNG device to read (TPM, virtio-rng)");
   add("reseed-interval", c.reseed_interval_s, "Seconds between DRBG reseeds")
@@ -104,7 +109,8 @@ void AddServeOptions(CLI::App& serve, ServeConfig& c) {
   add("fail-closed-grace", c.fail_closed_grace_s,
       "Seconds past a due reseed before output stops (fail closed)")
       ->check(CLI::Range(0, 86400));
-  add("http-threads", c.http_threads, "HTTP worker threads per listener")->check(CLI::Range(1, 1024));
+  add("http-threads", c.http_threads, "HTTP worker threads per listener")
+      ->check(CLI::Range(1, 1024));
   add("max-connections", c.max_connections, "Open connections allowed per listener")
       ->check(CLI::Range(1, 1000000));
   add("max-connections-per-peer", c.max_connections_per_peer,
@@ -120,7 +126,8 @@ void AddServeOptions(CLI::App& serve, ServeConfig& c) {
 }
 
 Result<void> FinishServeConfig(ServeConfig& c) {
-  if (c.state_dir.empty()) return Fail(ErrorCode::kInvalidArgument, "--state-dir must not be empty");
+  if (c.state_dir.empty())
+    return Fail(ErrorCode::kInvalidArgument, "--state-dir must not be empty");
   for (const auto* listen : {&c.guest_listen, &c.admin_listen}) {
     if (auto hp = ParseHostPort(*listen); !hp) return tl::unexpected(hp.error());
   }
@@ -128,13 +135,14 @@ Result<void> FinishServeConfig(ServeConfig& c) {
     for (const auto& name : list) {
       if (KnownSources().count(name) == 0) {
         return Fail(ErrorCode::kInvalidArgument,
-                    "unknown source '" + name + "' (known: rdseed, rdrand, hwrng, getrandom)");
+                    "unknown source '" + name + "' (known: rdseed, rdrand, hwrng, kernel)");
       }
     }
   }
   for (const auto& name : c.require_sources) {
     if (std::find(c.sources.begin(), c.sources.end(), name) == c.sources.end()) {
-      return Fail(ErrorCode::kInvalidArgument, "required source '" + name + "' is not in --sources");
+      return Fail(ErrorCode::kInvalidArgument,
+                  "required source '" + name + "' is not in --sources");
     }
   }
   if (c.admin_tls_cert.empty() != c.admin_tls_key.empty()) {

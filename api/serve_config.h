@@ -3,8 +3,8 @@
 //
 // Precedence: a flag beats its environment variable (SEEDWELL_<FLAG_NAME>, e.g. --guest-listen is
 // SEEDWELL_GUEST_LISTEN), which beats the config file (--config, TOML or INI, keys named like the
-// flags without dashes), which beats the default. `seedwell serve --help` lists every setting with its
-// default and environment variable.
+// flags without dashes), which beats the default. `seedwell serve --help` lists every setting with
+// its default and environment variable.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -39,7 +39,7 @@ struct ServeConfig {
   std::string database;          // default: STATE/seedwell.db
 
   // Entropy sources and the DRBG.
-  std::vector<std::string> sources = {"rdseed", "rdrand", "hwrng", "getrandom"};
+  std::vector<std::string> sources = {"rdseed", "rdrand", "hwrng", "kernel"};
   std::vector<std::string> require_sources;
   bool allow_kernel_only = false;
   std::string hwrng_path = "/dev/hwrng";

@@ -9,6 +9,8 @@
 #include <string_view>
 
 #include "crypto/chacha_generator.h"
+#include "crypto/ed25519_self_test.h"
+#include "crypto/health_tests.h"
 #include "crypto/secret_buffer.h"
 
 namespace seedwell {
@@ -218,11 +220,24 @@ SelfTestResult GeneratorKnownAnswer() {
 // Registry
 // ------------------------------------------------------------------------------------------
 
+// FromResult turns a Result-returning check into a named SelfTestResult.
+SelfTestResult FromResult(const char* name, const Result<void>& result) {
+  return {name, result.has_value(), result ? "" : result.error().message};
+}
+
+SelfTestResult Ed25519KnownAnswers() {
+  return FromResult("ed25519-rfc8032", Ed25519KnownAnswerTest());
+}
+
+SelfTestResult HealthTestsCheck() { return FromResult("health-tests", HealthTestSelfCheck()); }
+
 using SelfTest = SelfTestResult (*)();
 
 constexpr SelfTest kSelfTests[] = {
     ChachaKnownAnswers,
     GeneratorKnownAnswer,
+    Ed25519KnownAnswers,
+    HealthTestsCheck,
 };
 
 }  // namespace

@@ -12,7 +12,8 @@ build_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(
-  clang-format clang-tidy curl python3 rng-tools5 prometheus jq
+  clang-format clang-tidy curl python3 python3-yaml python3-jsonschema python3-nacl
+  rng-tools5 prometheus jq
 )
 
 want=("${build_pkgs[@]}")

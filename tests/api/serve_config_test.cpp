@@ -85,7 +85,7 @@ TEST_F(ServeConfigTest, FinishFillsDerivedPathsAndValidates) {
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message.find("moon"), std::string::npos);
 
-  ServeConfig orphan_required = Parse({"--sources", "getrandom", "--require-sources", "hwrng"});
+  ServeConfig orphan_required = Parse({"--sources", "kernel", "--require-sources", "hwrng"});
   EXPECT_FALSE(FinishServeConfig(orphan_required).has_value());
 
   ServeConfig half_tls = Parse({"--admin-tls-cert", "/x.pem"});
