@@ -8,6 +8,7 @@
 #include "api/serve_config.h"
 #include "crypto/key_ring.h"
 #include "service/credentials.h"
+#include "service/dispenser.h"
 #include "service/entropy_service.h"
 #include "service/metrics.h"
 #include "service/registry.h"
@@ -23,6 +24,7 @@ struct AppContext {
   Registry& registry;
   KeyRing& keys;
   EntropyService& entropy;
+  Dispenser& dispenser;  // every transport draws instance entropy through it
   MetricsRegistry& metrics;
   ServeMetrics& serve_metrics;
   const AdminCredential& admin;

@@ -4,8 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "api/admin_routes.h"
@@ -15,6 +17,8 @@
 #include "api/serve_metrics.h"
 #include "api/state_dir.h"
 #include "crypto/self_test.h"
+#include "service/dispenser.h"
+#include "service/rate_limiter.h"
 #include "service/sqlite_store.h"
 
 namespace seedwell {
@@ -79,6 +83,44 @@ int WaitForStopSignal(const sigset_t& set) {
   return sig;
 }
 
+// UsageFlusher writes the Dispenser's summed usage to the store once a second, and once more when
+// stopped, so guest requests never wait for a database write.
+class UsageFlusher {
+ public:
+  explicit UsageFlusher(Dispenser& dispenser)
+      : dispenser_(dispenser), thread_([this] { Loop(); }) {}
+  ~UsageFlusher() { Stop(); }
+  UsageFlusher(const UsageFlusher&) = delete;
+  UsageFlusher& operator=(const UsageFlusher&) = delete;
+
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mu_);
+    while (!wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; })) {
+      lock.unlock();
+      dispenser_.FlushUsage();
+      lock.lock();
+    }
+    lock.unlock();
+    dispenser_.FlushUsage();
+  }
+
+  Dispenser& dispenser_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 bool RunSelfTests() {
   const auto results = RunCryptoSelfTests();
   for (const auto& r : results) {
@@ -115,7 +157,14 @@ int RunServe(ServeConfig config) {
 
     MetricsRegistry metrics;
     ServeMetrics serve_metrics(metrics);
-    AppContext ctx{config, *store, registry, **keys, **entropy, metrics, serve_metrics, admin, ""};
+    RateLimiter limiter(SteadyClock::Instance(),
+                        {config.global_rate_bytes_per_second, config.global_burst_bytes});
+    Dispenser dispenser(**entropy, registry, limiter,
+                        {config.rate_bytes_per_second, config.rate_burst_bytes},
+                        &serve_metrics.bytes_issued());
+    UsageFlusher flusher(dispenser);
+    AppContext ctx{config,    *store,  registry,      **keys, **entropy,
+                   dispenser, metrics, serve_metrics, admin,  ""};
 
     HttpServerOptions guest_options = HttpOptionsFrom(config);
     HttpServer guest(guest_options);
@@ -163,6 +212,7 @@ int RunServe(ServeConfig config) {
     admin_server.Stop();
     guest_thread.join();
     admin_thread.join();
+    flusher.Stop();
     (*entropy)->Stop();
     spdlog::info("event=stopped");
     return 0;

@@ -109,6 +109,14 @@ void AddServeOptions(CLI::App& serve, ServeConfig& c) {
   add("fail-closed-grace", c.fail_closed_grace_s,
       "Seconds past a due reseed before output stops (fail closed)")
       ->check(CLI::Range(0, 86400));
+  add("rate-bytes-per-second", c.rate_bytes_per_second,
+      "Default per-instance entropy rate, bytes/s (an instance's rate_limit overrides it)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  add("rate-burst-bytes", c.rate_burst_bytes, "Default per-instance burst, bytes")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  add("global-rate-bytes-per-second", c.global_rate_bytes_per_second,
+      "Service-wide cap on entropy handed out, bytes/s (0: no cap)");
+  add("global-burst-bytes", c.global_burst_bytes, "Service-wide burst, bytes");
   add("http-threads", c.http_threads, "HTTP worker threads per listener")
       ->check(CLI::Range(1, 1024));
   add("max-connections", c.max_connections, "Open connections allowed per listener")
@@ -147,6 +155,14 @@ Result<void> FinishServeConfig(ServeConfig& c) {
   }
   if (c.admin_tls_cert.empty() != c.admin_tls_key.empty()) {
     return Fail(ErrorCode::kInvalidArgument, "--admin-tls-cert and --admin-tls-key go together");
+  }
+  if (c.rate_burst_bytes < c.rate_bytes_per_second) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "--rate-burst-bytes must be >= --rate-bytes-per-second");
+  }
+  if (c.global_rate_bytes_per_second > 0 && c.global_burst_bytes < c.global_rate_bytes_per_second) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "--global-burst-bytes must be >= --global-rate-bytes-per-second");
   }
   if (c.reseed_bytes == 0) return Fail(ErrorCode::kInvalidArgument, "--reseed-bytes must be > 0");
   if (c.database.empty()) c.database = DirOf(c.state_dir, "seedwell.db");

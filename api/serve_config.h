@@ -47,6 +47,13 @@ struct ServeConfig {
   std::uint64_t reseed_bytes = 1ULL << 30;
   int fail_closed_grace_s = 300;
 
+  // Rate limits (bytes), shared by every transport: per instance unless its rate_limit overrides
+  // them, and a service-wide cap (0 = none).
+  std::uint64_t rate_bytes_per_second = 8192;
+  std::uint64_t rate_burst_bytes = 65536;
+  std::uint64_t global_rate_bytes_per_second = 0;
+  std::uint64_t global_burst_bytes = 0;
+
   // HTTP.
   int http_threads = 48;
   int max_connections = 2048;

@@ -21,12 +21,16 @@ class ServeMetrics {
   // admin listener, logs it at info (guest requests are logged at debug: they are many).
   void ObserveRequest(const std::string& listener, const RequestRecord& record);
 
+  // bytes_issued counts entropy bytes handed to instances, by transport (the Dispenser updates it).
+  Family<Counter>& bytes_issued() { return bytes_issued_; }
+
   // Refresh copies the current state of sources, DRBG and store into the scrape-time gauges.
   void Refresh(AppContext& ctx);
 
  private:
   Family<Counter>& requests_;
   Family<Histogram>& latency_;
+  Family<Counter>& bytes_issued_;
   Family<Gauge>& source_healthy_;
   Family<Gauge>& source_bytes_;
   Family<Gauge>& source_failures_;

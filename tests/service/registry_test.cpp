@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "service/sqlite_store.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace seedwell {
 namespace {
@@ -19,21 +20,7 @@ constexpr const char* kId = "0f8e2e04-2d6d-4a1e-9c43-5a1f8f4a2b11";
 constexpr const char* kUpperId = "0F8E2E04-2D6D-4A1E-9C43-5A1F8F4A2B11";
 
 // TempDir is a directory removed with everything in it when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "seedwell-reg-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using testing::TempDir;
 
 Instance NewInstance(const std::string& id = kId) {
   Instance instance;

@@ -13,27 +13,13 @@
 #include <vector>
 
 #include "service/sqlite_migrations.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace seedwell {
 namespace {
 
 // TempDir is a directory removed with everything in it when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "seedwell-store-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using testing::TempDir;
 
 std::string IdFor(int n) {
   char buffer[40];

@@ -1,0 +1,76 @@
+#include "service/dispenser.h"
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+namespace seedwell {
+
+Dispenser::Dispenser(EntropyService& entropy, Registry& registry, RateLimiter& limiter,
+                     BucketLimits default_limits, Family<Counter>* bytes_issued)
+    : entropy_(entropy),
+      registry_(registry),
+      limiter_(limiter),
+      default_limits_(default_limits),
+      bytes_issued_(bytes_issued) {}
+
+BucketLimits Dispenser::LimitsFor(const Instance& instance) const {
+  if (instance.rate_limit) {
+    return {instance.rate_limit->bytes_per_second, instance.rate_limit->burst_bytes};
+  }
+  return default_limits_;
+}
+
+Acquisition Dispenser::Reserve(const Instance& instance, std::uint64_t bytes) {
+  return limiter_.Acquire(instance.id, bytes, LimitsFor(instance));
+}
+
+Result<void> Dispenser::Fill(const Instance& instance, std::span<std::uint8_t> out,
+                             std::string_view transport) {
+  if (auto generated = entropy_.Generate(out); !generated) {
+    sodium_memzero(out.data(), out.size());
+    return generated;
+  }
+  {
+    std::lock_guard lock(usage_mu_);
+    pending_usage_[instance.id] += out.size();
+  }
+  if (bytes_issued_ != nullptr) {
+    bytes_issued_->WithLabels({std::string(transport)}).Increment(static_cast<double>(out.size()));
+  }
+  return {};
+}
+
+Result<void> Dispenser::Draw(const Instance& instance, std::span<std::uint8_t> out,
+                             std::string_view transport, std::chrono::milliseconds* retry_after) {
+  if (instance.state != InstanceState::kActive) {
+    return Fail(ErrorCode::kPermissionDenied, "instance is revoked");
+  }
+  const Acquisition acquired = Reserve(instance, out.size());
+  if (!acquired.granted) {
+    if (retry_after != nullptr) *retry_after = acquired.retry_after;
+    return Fail(ErrorCode::kResourceExhausted, acquired.global ? "service-wide rate limit reached"
+                                                               : "instance rate limit reached");
+  }
+  return Fill(instance, out, transport);
+}
+
+void Dispenser::FlushUsage() {
+  std::unordered_map<std::string, std::uint64_t> batch;
+  {
+    std::lock_guard lock(usage_mu_);
+    batch.swap(pending_usage_);
+  }
+  for (auto& [id, bytes] : batch) {
+    auto recorded = registry_.RecordUsage(id, bytes);
+    if (!recorded && recorded.error().code != ErrorCode::kNotFound) {
+      spdlog::warn("event=usage_flush_failed id={} bytes={} error=\"{}\"", id, bytes,
+                   recorded.error().message);
+      std::lock_guard lock(usage_mu_);
+      pending_usage_[id] += bytes;  // keep them for the next flush
+    }
+  }
+}
+
+}  // namespace seedwell

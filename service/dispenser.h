@@ -1,0 +1,67 @@
+// Dispenser: the one place where an instance's entropy is drawn. It checks the instance is active,
+// takes the bytes from the instance's rate bucket (shared by every transport), fills them from the
+// DRBG and counts them. Transports (HTTP, pollen, EGD) and the Issuer, which signs what it draws,
+// go through it; none touches the DRBG directly.
+//
+// Usage counters are summed in memory and written to the store by FlushUsage (the serve loop calls
+// it every second), so a guest request never waits for a database write; the admin API's usage
+// therefore lags by at most one flush period.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "crypto/result.h"
+#include "service/entropy_service.h"
+#include "service/instance.h"
+#include "service/metrics.h"
+#include "service/rate_limiter.h"
+#include "service/registry.h"
+
+namespace seedwell {
+
+class Dispenser {
+ public:
+  // Dispenser draws from |entropy|, charges |limiter| (instances without their own rate_limit get
+  // |default_limits|) and records usage in |registry|; |bytes_issued| (labelled by transport) may
+  // be null. All must outlive it.
+  Dispenser(EntropyService& entropy, Registry& registry, RateLimiter& limiter,
+            BucketLimits default_limits, Family<Counter>* bytes_issued = nullptr);
+
+  // LimitsFor returns the bucket limits that apply to |instance|.
+  BucketLimits LimitsFor(const Instance& instance) const;
+
+  // Reserve takes |bytes| from |instance|'s bucket (and the global cap), or nothing; the
+  // Acquisition says how long to wait when refused. It does not check the instance's state.
+  Acquisition Reserve(const Instance& instance, std::uint64_t bytes);
+
+  // Fill writes DRBG output into |out| for bytes already reserved, and counts them under
+  // |transport|. kUnavailable (|out| zeroed) while the DRBG is failed closed.
+  Result<void> Fill(const Instance& instance, std::span<std::uint8_t> out,
+                    std::string_view transport);
+
+  // Draw is Reserve then Fill. kPermissionDenied for a revoked instance; kResourceExhausted when
+  // over the limit, with the wait stored in |*retry_after| when it is not null.
+  Result<void> Draw(const Instance& instance, std::span<std::uint8_t> out,
+                    std::string_view transport, std::chrono::milliseconds* retry_after = nullptr);
+
+  // FlushUsage writes the usage summed since the last flush to the registry. Failures are logged
+  // and the bytes kept for the next flush.
+  void FlushUsage();
+
+ private:
+  EntropyService& entropy_;
+  Registry& registry_;
+  RateLimiter& limiter_;
+  const BucketLimits default_limits_;
+  Family<Counter>* bytes_issued_;
+  std::mutex usage_mu_;
+  std::unordered_map<std::string, std::uint64_t> pending_usage_;
+};
+
+}  // namespace seedwell

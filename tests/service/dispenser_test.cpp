@@ -1,0 +1,105 @@
+#include "service/dispenser.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+#include <memory>
+
+#include "service/sqlite_store.h"
+#include "tests/fakes/fake_clock.h"
+#include "tests/fakes/temp_dir.h"
+
+namespace seedwell {
+namespace {
+
+constexpr char kId[] = "6a1f2c1e-9a55-4b39-9d3c-1f0a0b6c7d8e";
+
+class DispenserTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    EntropyOptions options;
+    options.sources.rdseed = options.sources.rdrand = options.sources.hwrng = false;
+    options.policy.allow_kernel_only = true;
+    auto entropy = EntropyService::Create(options, SteadyClock::Instance());
+    ASSERT_TRUE(entropy.has_value());
+    entropy_ = std::move(*entropy);
+    ASSERT_TRUE(entropy_->Seed().has_value());
+    store_ = SqliteStore::Open(dir_.File("db.sqlite"));
+    registry_ = std::make_unique<Registry>(*store_, [] { return std::int64_t{1'700'000'000'000}; });
+    Instance instance;
+    instance.id = kId;
+    instance.project_id = "p";
+    auto created = registry_->Create(instance);
+    ASSERT_TRUE(created.has_value());
+    instance_ = created->instance;
+    limiter_ = std::make_unique<RateLimiter>(clock_, BucketLimits{});
+    dispenser_ = std::make_unique<Dispenser>(*entropy_, *registry_, *limiter_,
+                                             BucketLimits{1000, 2000}, &bytes_issued_);
+  }
+
+  testing::TempDir dir_;
+  testing::FakeClock clock_;
+  MetricsRegistry metrics_;
+  Family<Counter>& bytes_issued_ = metrics_.AddCounter("bytes_total", "bytes", {"transport"});
+  std::unique_ptr<EntropyService> entropy_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Registry> registry_;
+  std::unique_ptr<RateLimiter> limiter_;
+  std::unique_ptr<Dispenser> dispenser_;
+  Instance instance_;
+};
+
+TEST_F(DispenserTest, DrawsDistinctOutputAndCountsItAfterAFlush) {
+  std::array<std::uint8_t, 64> a{}, b{};
+  ASSERT_TRUE(dispenser_->Draw(instance_, a, "http").has_value());
+  ASSERT_TRUE(dispenser_->Draw(instance_, b, "egd").has_value());
+  EXPECT_NE(a, b);
+  EXPECT_FALSE(std::all_of(a.begin(), a.end(), [](auto v) { return v == 0; }));
+  EXPECT_EQ(registry_->Usage(kId)->bytes_issued, 0U);  // not flushed yet
+  dispenser_->FlushUsage();
+  EXPECT_EQ(registry_->Usage(kId)->bytes_issued, 128U);
+  EXPECT_EQ(bytes_issued_.WithLabels({"http"}).Value(), 64);
+  EXPECT_EQ(bytes_issued_.WithLabels({"egd"}).Value(), 64);
+}
+
+TEST_F(DispenserTest, RateLimitRefusesWithAWaitAndChargesNothing) {
+  std::array<std::uint8_t, 1500> big{};
+  ASSERT_TRUE(dispenser_->Draw(instance_, big, "http").has_value());
+  std::chrono::milliseconds wait{0};
+  auto refused = dispenser_->Draw(instance_, big, "http", &wait);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kResourceExhausted);
+  EXPECT_EQ(wait, std::chrono::milliseconds(1000));  // 1000 missing bytes at 1000 B/s
+  clock_.Advance(wait);
+  EXPECT_TRUE(dispenser_->Draw(instance_, big, "http").has_value());
+  dispenser_->FlushUsage();
+  EXPECT_EQ(registry_->Usage(kId)->bytes_issued, 3000U);  // the refusal counted nothing
+}
+
+TEST_F(DispenserTest, InstanceLimitOverridesTheDefault) {
+  instance_.rate_limit = RateLimit{10, 10};
+  EXPECT_EQ(dispenser_->LimitsFor(instance_).burst_bytes, 10U);
+  std::array<std::uint8_t, 11> eleven{};
+  EXPECT_FALSE(dispenser_->Draw(instance_, eleven, "http").has_value());
+}
+
+TEST_F(DispenserTest, RevokedInstanceGetsNothing) {
+  instance_.state = InstanceState::kRevoked;
+  std::array<std::uint8_t, 8> out{};
+  auto refused = dispenser_->Draw(instance_, out, "http");
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied);
+}
+
+TEST_F(DispenserTest, UsageOfADeletedInstanceIsDroppedNotRetried) {
+  std::array<std::uint8_t, 8> out{};
+  ASSERT_TRUE(dispenser_->Draw(instance_, out, "http").has_value());
+  ASSERT_TRUE(registry_->Delete(kId).has_value());
+  dispenser_->FlushUsage();  // kNotFound: dropped
+  dispenser_->FlushUsage();  // nothing pending, nothing logged
+  EXPECT_FALSE(registry_->Usage(kId).has_value());
+}
+
+}  // namespace
+}  // namespace seedwell
