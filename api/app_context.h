@@ -7,6 +7,7 @@
 
 #include "api/serve_config.h"
 #include "crypto/key_ring.h"
+#include "service/address_index.h"
 #include "service/credentials.h"
 #include "service/dispenser.h"
 #include "service/entropy_service.h"
@@ -22,6 +23,7 @@ struct AppContext {
   const ServeConfig& config;
   Store& store;
   Registry& registry;
+  AddressIndex& addresses;  // source address -> instance, for guest and EGD TCP callers
   KeyRing& keys;
   EntropyService& entropy;
   Dispenser& dispenser;  // every transport draws instance entropy through it

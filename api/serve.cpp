@@ -149,6 +149,7 @@ int RunServe(ServeConfig config) {
     if (!keys) throw std::runtime_error("signing keys: " + keys.error().message);
     auto store = SqliteStore::Open(config.database);
     Registry registry(*store, NowUnixMs);
+    AddressIndex addresses(registry, NowUnixMs);
 
     auto entropy = EntropyService::Create(EntropyOptionsFrom(config), SteadyClock::Instance());
     if (!entropy) throw std::runtime_error("entropy sources: " + entropy.error().message);

@@ -22,6 +22,7 @@ Registry::Registry(Store& store, NowMs now_ms, std::int64_t cache_ttl_ms)
     : store_(store), now_ms_(std::move(now_ms)), cache_ttl_ms_(cache_ttl_ms) {}
 
 void Registry::Invalidate(const std::string& id) {
+  generation_.fetch_add(1, std::memory_order_release);
   const std::lock_guard lock(cache_mutex_);
   const auto it = by_id_.find(id);
   if (it == by_id_.end()) return;
@@ -47,6 +48,7 @@ Result<CreatedInstance> Registry::Create(Instance instance) {
   const Token token = Token::Generate(TokenKind::kInstance);
   auto stored = store_.Create(*normalized, token.Hash());
   if (!stored) return tl::unexpected(stored.error());
+  generation_.fetch_add(1, std::memory_order_release);
   spdlog::info("instance {} created in project {}", normalized->id, normalized->project_id);
   return CreatedInstance{std::move(*normalized), token.Reveal(), true};
 }

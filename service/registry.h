@@ -11,6 +11,7 @@
 // kFailedPrecondition semantically invalid) and store.h; the others are stated per method.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -99,6 +100,10 @@ class Registry {
   Result<StateCounts> CountByState();
   Result<void> Ping();
 
+  // Generation changes after every write this registry makes (create, update, revoke, delete,
+  // token); indexes built from List() compare it to know they are stale.
+  std::uint64_t Generation() const { return generation_.load(std::memory_order_acquire); }
+
  private:
   struct CacheEntry {
     Instance instance;
@@ -106,7 +111,7 @@ class Registry {
     std::int64_t fetched_at_ms;
   };
 
-  // Invalidate drops |id| from the cache. Takes cache_mutex_.
+  // Invalidate drops |id| from the cache and bumps the generation. Takes cache_mutex_.
   void Invalidate(const std::string& id);
   // MintToken stores a new token hash for |id| and returns the token text.
   Result<std::string> MintToken(const std::string& id);
@@ -114,6 +119,7 @@ class Registry {
   Store& store_;
   NowMs now_ms_;
   std::int64_t cache_ttl_ms_;
+  std::atomic<std::uint64_t> generation_{0};
   std::mutex write_mutex_;  // serialises read-modify-write updates (no lost PATCH)
   std::mutex cache_mutex_;
   std::unordered_map<std::string, CacheEntry> by_id_;
