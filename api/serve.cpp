@@ -164,8 +164,8 @@ int RunServe(ServeConfig config) {
                         {config.rate_bytes_per_second, config.rate_burst_bytes},
                         &serve_metrics.bytes_issued());
     UsageFlusher flusher(dispenser);
-    AppContext ctx{config,    *store,  registry,      **keys, **entropy,
-                   dispenser, metrics, serve_metrics, admin,  ""};
+    AppContext ctx{config,    *store,  registry,      addresses, **keys, **entropy,
+                   dispenser, metrics, serve_metrics, admin,     ""};
 
     HttpServerOptions guest_options = HttpOptionsFrom(config);
     HttpServer guest(guest_options);
