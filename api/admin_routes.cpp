@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "api/egd_sockets.h"
 #include "api/json_error.h"
 #include "api/serve_metrics.h"
 #include "api/status_json.h"
@@ -40,6 +41,13 @@ HttpServer::Handler Admin(AppContext& ctx,
   };
 }
 
+// InstanceJson renders |instance| with its EGD socket path.
+nlohmann::json InstanceJson(const AppContext& ctx, const Instance& instance) {
+  nlohmann::json out = InstanceToJson(instance);
+  AddEgdSocketField(ctx.egd_sockets, instance, out);
+  return out;
+}
+
 // Body returns the request body after the JSON content-type, size and syntax checks, or writes
 // the error and returns nothing.
 std::optional<std::string> JsonBody(const Request& req, Response& res) {
@@ -58,7 +66,8 @@ void CreateInstance(AppContext& ctx, const Request& req, Response& res) {
   if (!instance) return WriteError(res, instance.error());
   auto created = ctx.registry.Create(std::move(*instance));
   if (!created) return WriteError(res, created.error());
-  nlohmann::json out = InstanceToJson(created->instance);
+  if (ctx.egd_sockets != nullptr) (void)ctx.egd_sockets->Open(created->instance);
+  nlohmann::json out = InstanceJson(ctx, created->instance);
   out["token"] = created->token;
   spdlog::info("event=instance_created id={} project={}", created->instance.id,
                created->instance.project_id);
@@ -90,7 +99,7 @@ void ListInstances(AppContext& ctx, const Request& req, Response& res) {
   if (!page) return WriteError(res, page.error());
   nlohmann::json out;
   out["instances"] = nlohmann::json::array();
-  for (const auto& instance : page->instances) out["instances"].push_back(InstanceToJson(instance));
+  for (const auto& instance : page->instances) out["instances"].push_back(InstanceJson(ctx, instance));
   out["next_cursor"] =
       page->next_cursor.empty() ? nlohmann::json(nullptr) : nlohmann::json(page->next_cursor);
   WriteJson(res, 200, out);
@@ -99,7 +108,7 @@ void ListInstances(AppContext& ctx, const Request& req, Response& res) {
 void GetInstance(AppContext& ctx, const Request& req, Response& res) {
   auto instance = ctx.registry.Get(InstanceIdParam(req));
   if (!instance) return WriteError(res, instance.error());
-  WriteJson(res, 200, InstanceToJson(*instance));
+  WriteJson(res, 200, InstanceJson(ctx, *instance));
 }
 
 void PatchInstance(AppContext& ctx, const Request& req, Response& res) {
@@ -109,7 +118,7 @@ void PatchInstance(AppContext& ctx, const Request& req, Response& res) {
   if (!patch) return WriteError(res, patch.error());
   auto instance = ctx.registry.Update(InstanceIdParam(req), *patch);
   if (!instance) return WriteError(res, instance.error());
-  WriteJson(res, 200, InstanceToJson(*instance));
+  WriteJson(res, 200, InstanceJson(ctx, *instance));
 }
 
 void DeleteInstance(AppContext& ctx, const Request& req, Response& res) {
@@ -117,6 +126,7 @@ void DeleteInstance(AppContext& ctx, const Request& req, Response& res) {
   const std::string purge = req.get_param_value("purge");
   if (purge == "true" || purge == "1") {
     if (auto deleted = ctx.registry.Delete(id); !deleted) return WriteError(res, deleted.error());
+    if (ctx.egd_sockets != nullptr) ctx.egd_sockets->Close(id);
     spdlog::info("event=instance_purged id={}", id);
     res.status = 204;
     return;
@@ -126,8 +136,9 @@ void DeleteInstance(AppContext& ctx, const Request& req, Response& res) {
   }
   auto revoked = ctx.registry.Revoke(id);
   if (!revoked) return WriteError(res, revoked.error());
+  if (ctx.egd_sockets != nullptr) ctx.egd_sockets->Close(id);
   spdlog::info("event=instance_revoked id={}", id);
-  WriteJson(res, 200, InstanceToJson(*revoked));
+  WriteJson(res, 200, InstanceJson(ctx, *revoked));
 }
 
 void RotateToken(AppContext& ctx, const Request& req, Response& res) {
@@ -154,6 +165,7 @@ void Vendordata(AppContext& ctx, const Request& req, Response& res) {
   if (!body) return;
   auto registered = ctx.registry.RegisterFromVendordata(*body);
   if (!registered) return WriteError(res, registered.error());
+  if (ctx.egd_sockets != nullptr) (void)ctx.egd_sockets->Open(registered->instance);
   const auto key = ctx.keys.ActiveKey();
   spdlog::info("event=vendordata id={} created={}", registered->instance.id, registered->created);
   WriteJson(res, 200,

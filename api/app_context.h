@@ -17,6 +17,7 @@
 
 namespace seedwell {
 
+class EgdSockets;
 class ServeMetrics;
 
 struct AppContext {
@@ -32,6 +33,7 @@ struct AppContext {
   const AdminCredential& admin;
   std::string public_url;  // guest-facing base URL, known once the guest listener is bound
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  EgdSockets* egd_sockets = nullptr;  // per-instance EGD sockets; null without --egd-socket-dir
 };
 
 // kVersion is seedwell's version string, reported by --version and /v1/status.

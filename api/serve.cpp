@@ -12,6 +12,7 @@
 
 #include "api/admin_routes.h"
 #include "api/app_context.h"
+#include "api/egd_service.h"
 #include "api/health_routes.h"
 #include "api/http_server.h"
 #include "api/serve_metrics.h"
@@ -43,6 +44,10 @@ EntropyOptions EntropyOptionsFrom(const ServeConfig& c) {
   o.sources.hwrng_path = c.hwrng_path;
   o.policy.required_sources = c.require_sources;
   o.policy.allow_kernel_only = c.allow_kernel_only;
+  if (enabled(kUpstreamEgdSourceName)) o.sources.upstream_egd = c.egd.upstream;
+  o.sources.upstream_egd_timeout = std::chrono::milliseconds(c.egd.upstream_timeout_ms);
+  o.sources.upstream_egd_min_entropy = c.egd.upstream_min_entropy;
+  o.policy.allow_upstream_only = c.egd.allow_upstream_only;
   o.drbg.reseed_interval = std::chrono::seconds(c.reseed_interval_s);
   o.drbg.reseed_bytes = c.reseed_bytes;
   o.drbg.fail_closed_grace = std::chrono::seconds(c.fail_closed_grace_s);
@@ -194,6 +199,8 @@ int RunServe(ServeConfig config) {
     admin_server.SetRequestObserver(
         [&serve_metrics](const RequestRecord& r) { serve_metrics.ObserveRequest("admin", r); });
 
+    auto egd = EgdService::Start(ctx);  // before the admin listener runs: it opens sockets
+    if (!egd) throw std::runtime_error("egd: " + egd.error().message);
     std::thread guest_thread([&guest] { guest.Run(); });
     std::thread admin_thread([&admin_server] { admin_server.Run(); });
 
@@ -213,6 +220,7 @@ int RunServe(ServeConfig config) {
     admin_server.Stop();
     guest_thread.join();
     admin_thread.join();
+    if (*egd) (*egd)->Stop();
     flusher.Stop();
     (*entropy)->Stop();
     spdlog::info("event=stopped");

@@ -26,7 +26,8 @@ class EnvFirstConfig : public CLI::ConfigTOML {
 };
 
 const std::set<std::string>& KnownSources() {
-  static const std::set<std::string> known = {"rdseed", "rdrand", "hwrng", "kernel"};
+  static const std::set<std::string> known = {"rdseed", "rdrand", "hwrng", "kernel",
+                                             kUpstreamEgdSourceName};
   return known;
 }
 
@@ -131,6 +132,7 @@ void AddServeOptions(CLI::App& serve, ServeConfig& c) {
       ->check(CLI::Range(0, 600000));
   add("log-level", c.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  AddEgdOptions(serve, c.egd);
 }
 
 Result<void> FinishServeConfig(ServeConfig& c) {
@@ -139,11 +141,12 @@ Result<void> FinishServeConfig(ServeConfig& c) {
   for (const auto* listen : {&c.guest_listen, &c.admin_listen}) {
     if (auto hp = ParseHostPort(*listen); !hp) return tl::unexpected(hp.error());
   }
+  if (auto egd = FinishEgdConfig(c.egd, c.sources); !egd) return egd;
   for (const auto& list : {c.sources, c.require_sources}) {
     for (const auto& name : list) {
       if (KnownSources().count(name) == 0) {
         return Fail(ErrorCode::kInvalidArgument,
-                    "unknown source '" + name + "' (known: rdseed, rdrand, hwrng, kernel)");
+                    "unknown source '" + name + "' (known: rdseed, rdrand, hwrng, kernel, upstream-egd)");
       }
     }
   }

@@ -121,7 +121,8 @@ Result<void> Conditioner::GatherSeed(std::span<std::uint8_t, kSeedBytes> seed) {
 
     const SourceKind kind = source->Kind();
     if (kind == SourceKind::kHardware ||
-        (policy_.allow_kernel_only && kind == SourceKind::kKernel)) {
+        (policy_.allow_kernel_only && kind == SourceKind::kKernel) ||
+        (policy_.allow_upstream_only && kind == SourceKind::kUpstream)) {
       hardware_ok = true;
     }
     if (!required_ok) {
@@ -199,6 +200,12 @@ std::vector<std::unique_ptr<MonitoredSource>> DetectSources(const SourceOptions&
   if (options.kernel) {
     AddSource(sources, std::unique_ptr<EntropySource>(std::make_unique<KernelSource>()), "kernel",
               options, clock);
+  }
+  if (!options.upstream_egd.empty()) {
+    AddSource(sources,
+              Upcast(EgdSource::Create(options.upstream_egd, options.upstream_egd_timeout,
+                                       options.upstream_egd_min_entropy)),
+              "upstream-egd", options, clock);
   }
   std::string names;
   for (const auto& s : sources) names += (names.empty() ? "" : ", ") + std::string(s->Name());

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "crypto/clock.h"
+#include "crypto/egd_source.h"
 #include "crypto/hwrng_source.h"
 #include "crypto/monitored_source.h"
 #include "crypto/secret_buffer.h"
@@ -47,6 +48,9 @@ struct SeedingPolicy {
   std::vector<std::string> required_sources;
   // allow_kernel_only lets the kernel alone satisfy the hardware rule (explicit opt-in).
   bool allow_kernel_only = false;
+  // allow_upstream_only lets an upstream EGD source (kUpstream) alone satisfy the hardware rule
+  // (explicit opt-in: by default an upstream is mixed in but trusted no more than the kernel).
+  bool allow_upstream_only = false;
 };
 
 // Conditioner is the production SeedProvider. It is thread-safe; seeds are gathered one at a time.
@@ -97,6 +101,10 @@ struct SourceOptions {
   std::string hwrng_path = HwrngSource::kDefaultPath;
   std::chrono::milliseconds hwrng_timeout = HwrngSource::kDefaultTimeout;
   BackoffPolicy backoff;
+  // upstream_egd, when not empty, adds an EgdSource reading from that address (egd_source.h).
+  std::string upstream_egd;
+  std::chrono::milliseconds upstream_egd_timeout = EgdSource::kDefaultTimeout;
+  double upstream_egd_min_entropy = EgdSource::kDefaultMinEntropyPerByte;
 };
 
 // DetectSources creates a MonitoredSource for every enabled source that exists on this machine,

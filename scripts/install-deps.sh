@@ -8,7 +8,7 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake ninja-build pkg-config ccache
   libsodium-dev libssl-dev nlohmann-json3-dev libcpp-httplib-dev libexpected-dev
-  libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev libisofs-dev
+  libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev libisofs-dev libasio-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(
