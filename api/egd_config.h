@@ -14,8 +14,8 @@ namespace seedwell {
 
 // EgdConfig holds the EGD settings with their defaults. Everything is off unless configured.
 struct EgdConfig {
-  std::string listen;      // --egd-listen HOST:PORT; empty: no TCP listener
-  std::string socket_dir;  // --egd-socket-dir; empty: no per-instance Unix sockets
+  std::string listen;                // --egd-listen HOST:PORT; empty: no TCP listener
+  std::string socket_dir;            // --egd-socket-dir; empty: no per-instance Unix sockets
   std::string socket_mode = "0660";  // permissions of each per-instance socket (octal)
   bool allow_anonymous = false;      // TCP callers matching no instance share one strict bucket
   std::uint64_t anonymous_rate_bytes_per_second = 64;

@@ -65,9 +65,9 @@ void EgdConnection::Close(const char* event, const std::string& why, bool warn) 
   closed_ = true;
   shared_.events.WithLabels({event}).Increment();
   const auto level = warn ? spdlog::level::warn : spdlog::level::debug;
-  spdlog::log(level, "event=egd_close reason={} listener={} peer={} instance={} pending={} detail=\"{}\"",
-              event, listener_, peer_, instance_id_.empty() ? "anonymous" : instance_id_, count_,
-              why);
+  spdlog::log(
+      level, "event=egd_close reason={} listener={} peer={} instance={} pending={} detail=\"{}\"",
+      event, listener_, peer_, instance_id_.empty() ? "anonymous" : instance_id_, count_, why);
   asio::error_code ignored;
   socket_.close(ignored);
   wait_timer_.cancel();
@@ -154,7 +154,8 @@ EgdConnection::Step EgdConnection::WaitThen(std::chrono::milliseconds delay) {
 
 EgdConnection::Step EgdConnection::ServeBlockingRead(const Instance& instance, std::uint8_t n) {
   if (filled_ == 0 && !waited_) wait_started_ = std::chrono::steady_clock::now();
-  const std::uint64_t burst = std::max<std::uint64_t>(1, shared_.dispenser.LimitsFor(instance).burst_bytes);
+  const std::uint64_t burst =
+      std::max<std::uint64_t>(1, shared_.dispenser.LimitsFor(instance).burst_bytes);
   while (filled_ < n) {
     const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(n - filled_, burst));
     const Acquisition acquired = shared_.dispenser.Reserve(instance, chunk);
@@ -199,9 +200,10 @@ EgdConnection::Step EgdConnection::Serve(const EgdRequest& request) {
     case EgdCommand::kEntropyAvailable: {
       // What one caller could draw right now at most: its burst (0 while failed closed).
       const std::uint64_t burst = shared_.dispenser.LimitsFor(*instance).burst_bytes;
-      const auto bits = shared_.entropy.Ready()
-                            ? static_cast<std::uint32_t>(std::min<std::uint64_t>(burst * 8, 1u << 31))
-                            : 0u;
+      const auto bits =
+          shared_.entropy.Ready()
+              ? static_cast<std::uint32_t>(std::min<std::uint64_t>(burst * 8, 1u << 31))
+              : 0u;
       EncodeEntropyAvailable(bits, std::span<std::uint8_t, 4>(OutTail(), 4));
       out_len_ += 4;
       return Step::kDone;
@@ -256,7 +258,8 @@ void EgdConnection::StartWrite() {
                       self->out_len_ = 0;
                       if (self->closed_) return;
                       if (ec) return self->Close("io_error", "write: " + ec.message(), false);
-                      if (self->closing_) return self->Close("shutdown", "server shutting down", false);
+                      if (self->closing_)
+                        return self->Close("shutdown", "server shutting down", false);
                       self->Pump();
                     });
 }

@@ -8,8 +8,8 @@
 //
 // A blocking read (0x02) takes its bytes from the instance's rate bucket through the Dispenser.
 // When the bucket is empty it waits on a timer for the bucket's retry_after (never failing the
-// request, never dropping the connection), up to max_wait_ms; the replies behind it wait too (FIFO).
-// Closes: an unknown command (after answering the requests before it: the stream cannot be
+// request, never dropping the connection), up to max_wait_ms; the replies behind it wait too
+// (FIFO). Closes: an unknown command (after answering the requests before it: the stream cannot be
 // resynchronised), a request left incomplete for
 // request_timeout_ms, a reply not taken for write_timeout_ms, an optional idle timeout, a revoked
 // instance, a wait past max_wait_ms, and shutdown. Each is logged and counted. Output buffers hold
@@ -110,7 +110,7 @@ class EgdConnection : public std::enable_shared_from_this<EgdConnection> {
   bool reading_ = false;
   bool writing_ = false;
   bool waiting_ = false;
-  bool eof_ = false;     // no more requests: the client closed or sent an unknown command
+  bool eof_ = false;      // no more requests: the client closed or sent an unknown command
   int broken_byte_ = -1;  // the unknown command byte, if one was sent
   bool closing_ = false;  // close once the write in flight finishes
   bool closed_ = false;

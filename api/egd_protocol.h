@@ -10,8 +10,9 @@
 //   0x04                          -> u8 len, then the server's pid as decimal text
 //
 // Requests may arrive split at any byte or many in one read; EgdParser keeps the state between
-// calls. Any other command byte is a protocol error after which the stream cannot be resynchronised,
-// so the server closes the connection. The parser never allocates and never reads past its input.
+// calls. Any other command byte is a protocol error after which the stream cannot be
+// resynchronised, so the server closes the connection. The parser never allocates and never reads
+// past its input.
 #pragma once
 
 #include <cstddef>

@@ -52,17 +52,17 @@ EgdServer::EgdServer(const EgdConfig& config, Registry& registry, AddressIndex& 
                      Dispenser& dispenser, EntropyService& entropy, MetricsRegistry& metrics)
     : config_(config),
       addresses_(addresses),
-      shared_{config,
-              registry,
-              dispenser,
-              entropy,
-              {},
-              metrics.AddCounter("seedwell_egd_requests_total", "EGD requests by command",
-                                 {"command"}),
-              metrics.AddCounter("seedwell_egd_events_total",
-                                 "EGD connection events (closes by reason, rate waits, ignored "
-                                 "writes)",
-                                 {"event"})},
+      shared_{
+          config,
+          registry,
+          dispenser,
+          entropy,
+          {},
+          metrics.AddCounter("seedwell_egd_requests_total", "EGD requests by command", {"command"}),
+          metrics.AddCounter("seedwell_egd_events_total",
+                             "EGD connection events (closes by reason, rate waits, ignored "
+                             "writes)",
+                             {"event"})},
       open_connections_(
           metrics.AddGauge("seedwell_egd_connections", "Open EGD connections", {"listener"})),
       connections_total_(metrics.AddCounter("seedwell_egd_connections_total",
@@ -124,7 +124,7 @@ Result<void> EgdServer::ListenUnix(const std::string& instance_id, const std::st
                                    unsigned mode) {
   Result<void> result;
   Execute([&] {
-    if (unix_.count(instance_id) != 0 || stopped_) return;
+    if (unix_.contains(instance_id) || stopped_) return;
     struct stat st {};
     if (lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) unlink(path.c_str());  // stale
     auto listener = std::make_shared<Listener>(io_);
@@ -235,18 +235,19 @@ void EgdServer::OnAccepted(const std::shared_ptr<Listener>& listener,
   ++listener->open;
   open_connections_.WithLabels({kind}).Add(1);
   connections_total_.WithLabels({kind, "accepted"}).Increment();
-  auto conn = std::make_shared<EgdConnection>(
-      std::move(socket), shared_, instance_id, peer, kind,
-      [this, listener, peer, kind](EgdConnection* closed) {
-        --listener->open;
-        open_connections_.WithLabels({kind}).Add(-1);
-        if (listener->tcp && --per_peer_[peer] <= 0) per_peer_.erase(peer);
-        // Defer the release: |closed| may be inside one of its own handlers.
-        asio::post(io_, [this, closed] {
-          connections_.erase(closed);
-          if (stopped_ && connections_.empty()) io_.stop();
-        });
-      });
+  auto conn = std::make_shared<EgdConnection>(std::move(socket), shared_, instance_id, peer, kind,
+                                              [this, listener, peer, kind](EgdConnection* closed) {
+                                                --listener->open;
+                                                open_connections_.WithLabels({kind}).Add(-1);
+                                                if (listener->tcp && --per_peer_[peer] <= 0)
+                                                  per_peer_.erase(peer);
+                                                // Defer the release: |closed| may be inside one of
+                                                // its own handlers.
+                                                asio::post(io_, [this, closed] {
+                                                  connections_.erase(closed);
+                                                  if (stopped_ && connections_.empty()) io_.stop();
+                                                });
+                                              });
   connections_.emplace(conn.get(), conn);
   spdlog::debug("event=egd_accepted listener={} peer={} instance={}", kind, peer,
                 instance_id.empty() ? "anonymous" : instance_id);

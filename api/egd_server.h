@@ -16,14 +16,14 @@
 
 #include <asio.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
-#include <atomic>
-#include <optional>
 #include <unordered_map>
 #include <vector>
 

@@ -30,8 +30,8 @@ Result<std::unique_ptr<EgdService>> EgdService::Start(AppContext& ctx) {
     spdlog::info("egd listener on {}:{}", hp.host, *port);
   }
   if (!c.socket_dir.empty()) {
-    service->sockets_ = std::make_unique<EgdSockets>(service->server_, ctx.registry, c.socket_dir,
-                                                     c.SocketMode());
+    service->sockets_ =
+        std::make_unique<EgdSockets>(service->server_, ctx.registry, c.socket_dir, c.SocketMode());
     if (auto ready = service->sockets_->Prepare(); !ready) return tl::unexpected(ready.error());
     ctx.egd_sockets = service->sockets_.get();
     EgdSockets* sockets = service->sockets_.get();

@@ -36,8 +36,9 @@ Result<void> EgdSockets::Prepare() {
 Result<void> EgdSockets::Open(const Instance& instance) {
   if (instance.state != InstanceState::kActive) return {};
   auto opened = server_.ListenUnix(instance.id, PathOf(instance.id), mode_);
-  if (!opened) spdlog::warn("event=egd_socket_failed instance={} error=\"{}\"", instance.id,
-                            opened.error().message);
+  if (!opened)
+    spdlog::warn("event=egd_socket_failed instance={} error=\"{}\"", instance.id,
+                 opened.error().message);
   return opened;
 }
 
@@ -62,7 +63,7 @@ void EgdSockets::Reconcile() {
     query.cursor = listed->next_cursor;
   }
   for (const auto& id : server_.UnixInstances()) {
-    if (active.count(id) == 0) Close(id);
+    if (!active.contains(id)) Close(id);
   }
 }
 

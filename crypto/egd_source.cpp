@@ -77,8 +77,8 @@ Result<std::unique_ptr<EgdSource>> EgdSource::Create(std::string address,
                   "upstream EGD address must be HOST:PORT or a socket path, got '" + address + "'");
     }
   }
-  return std::unique_ptr<EgdSource>(new EgdSource(std::move(address), timeout,
-                                                  min_entropy_per_byte));
+  return std::unique_ptr<EgdSource>(
+      new EgdSource(std::move(address), timeout, min_entropy_per_byte));
 }
 
 EgdSource::EgdSource(std::string address, std::chrono::milliseconds timeout, double h)
@@ -145,11 +145,8 @@ Result<void> EgdSource::ReadChunk(std::span<std::uint8_t> out, Clock::time_point
     const ssize_t n = send(fd_, request + sent, sizeof(request) - sent, MSG_NOSIGNAL);
     if (n > 0) {
       sent += static_cast<std::size_t>(n);
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else if (n < 0 && errno == EAGAIN && WaitFor(fd_, POLLOUT, deadline)) {
-      continue;
-    } else {
+    } else if (!(n < 0 &&
+                 (errno == EINTR || (errno == EAGAIN && WaitFor(fd_, POLLOUT, deadline))))) {
       return Fail(ErrorCode::kUnavailable, "upstream EGD " + address_ + ": send failed");
     }
   }
@@ -160,12 +157,8 @@ Result<void> EgdSource::ReadChunk(std::span<std::uint8_t> out, Clock::time_point
       got += static_cast<std::size_t>(n);
     } else if (n == 0) {
       return Fail(ErrorCode::kUnavailable, "upstream EGD " + address_ + ": connection closed");
-    } else if (errno == EINTR) {
-      continue;
-    } else if (errno == EAGAIN && WaitFor(fd_, POLLIN, deadline)) {
-      continue;
-    } else {
-      return Fail(ErrorCode::kUnavailable, "upstream EGD " + address_ + ": read timed out");
+    } else if (errno != EINTR && !(errno == EAGAIN && WaitFor(fd_, POLLIN, deadline))) {
+      return Fail(ErrorCode::kUnavailable, "upstream EGD " + address_ + ": read failed or timed out");
     }
   }
   return {};

@@ -53,7 +53,8 @@ class EgdSource final : public EntropySource {
  private:
   EgdSource(std::string address, std::chrono::milliseconds timeout, double h);
   Result<void> Connect(std::chrono::steady_clock::time_point deadline);
-  Result<void> ReadChunk(std::span<std::uint8_t> out, std::chrono::steady_clock::time_point deadline);
+  Result<void> ReadChunk(std::span<std::uint8_t> out,
+                         std::chrono::steady_clock::time_point deadline);
   void Disconnect();
 
   const std::string address_;
