@@ -72,6 +72,20 @@ TEST_F(ConditionerTest, DrawsFromEverySourceAndSeedsDifferEveryCall) {
   EXPECT_EQ(kernel->bytes_read.load(), kStartupSamples + 50 * 32);
 }
 
+TEST_F(ConditionerTest, UpstreamAloneSeedsOnlyWhenAllowed) {
+  Add("upstream-egd", SourceKind::kUpstream, 4.0);
+  auto refused = Build();
+  Seed seed{};
+  EXPECT_FALSE(refused->GatherSeed(seed));  // by default an upstream is trusted like the kernel
+  EXPECT_TRUE(AllZero(seed));
+  Add("upstream-egd", SourceKind::kUpstream, 4.0);
+  SeedingPolicy policy;
+  policy.allow_upstream_only = true;
+  auto allowed = Build(policy);
+  EXPECT_TRUE(allowed->GatherSeed(seed));
+  EXPECT_FALSE(AllZero(seed));
+}
+
 TEST_F(ConditionerTest, SeedsDifferEvenIfSourcesRepeatThemselves) {
   // Two conditioners over identical fake streams and one clock: the counter still separates seeds.
   Add("hw", SourceKind::kHardware, 8.0);
