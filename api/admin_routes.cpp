@@ -99,7 +99,8 @@ void ListInstances(AppContext& ctx, const Request& req, Response& res) {
   if (!page) return WriteError(res, page.error());
   nlohmann::json out;
   out["instances"] = nlohmann::json::array();
-  for (const auto& instance : page->instances) out["instances"].push_back(InstanceJson(ctx, instance));
+  for (const auto& instance : page->instances)
+    out["instances"].push_back(InstanceJson(ctx, instance));
   out["next_cursor"] =
       page->next_cursor.empty() ? nlohmann::json(nullptr) : nlohmann::json(page->next_cursor);
   WriteJson(res, 200, out);

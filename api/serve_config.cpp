@@ -27,7 +27,7 @@ class EnvFirstConfig : public CLI::ConfigTOML {
 
 const std::set<std::string>& KnownSources() {
   static const std::set<std::string> known = {"rdseed", "rdrand", "hwrng", "kernel",
-                                             kUpstreamEgdSourceName};
+                                              kUpstreamEgdSourceName};
   return known;
 }
 
@@ -145,8 +145,9 @@ Result<void> FinishServeConfig(ServeConfig& c) {
   for (const auto& list : {c.sources, c.require_sources}) {
     for (const auto& name : list) {
       if (KnownSources().count(name) == 0) {
-        return Fail(ErrorCode::kInvalidArgument,
-                    "unknown source '" + name + "' (known: rdseed, rdrand, hwrng, kernel, upstream-egd)");
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            "unknown source '" + name + "' (known: rdseed, rdrand, hwrng, kernel, upstream-egd)");
       }
     }
   }
