@@ -158,7 +158,8 @@ Result<void> EgdSource::ReadChunk(std::span<std::uint8_t> out, Clock::time_point
     } else if (n == 0) {
       return Fail(ErrorCode::kUnavailable, "upstream EGD " + address_ + ": connection closed");
     } else if (errno != EINTR && !(errno == EAGAIN && WaitFor(fd_, POLLIN, deadline))) {
-      return Fail(ErrorCode::kUnavailable, "upstream EGD " + address_ + ": read failed or timed out");
+      return Fail(ErrorCode::kUnavailable,
+                  "upstream EGD " + address_ + ": read failed or timed out");
     }
   }
   return {};
