@@ -9,7 +9,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/seedwell-rss.XXXXXX")
 PID=""; HOLD=""
 cleanup() {
-  for p in $HOLD $PID; do kill -KILL "$p" 2>/dev/null || true; done
+  for p in $HOLD $PID; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   rm -rf "$TMP"
 }
 trap cleanup EXIT
