@@ -141,7 +141,7 @@ Result<void> FinishServeConfig(ServeConfig& c) {
   }
   for (const auto& list : {c.sources, c.require_sources}) {
     for (const auto& name : list) {
-      if (KnownSources().count(name) == 0) {
+      if (!KnownSources().contains(name)) {
         return Fail(ErrorCode::kInvalidArgument,
                     "unknown source '" + name + "' (known: rdseed, rdrand, hwrng, kernel)");
       }
