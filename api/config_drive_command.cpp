@@ -24,11 +24,13 @@ constexpr std::size_t kMaxInputFileBytes = 1 << 20;
 // ReadInputFile reads a small caller-supplied file; kInvalidArgument names it on failure.
 Result<std::string> ReadInputFile(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(ErrorCode::kInvalidArgument, std::string("cannot read ") + what + " " + path);
+  if (!in)
+    return Fail(ErrorCode::kInvalidArgument, std::string("cannot read ") + what + " " + path);
   std::string text;
   text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   if (in.bad() || text.size() > kMaxInputFileBytes) {
-    return Fail(ErrorCode::kInvalidArgument, std::string(what) + " " + path + " is unreadable or too large");
+    return Fail(ErrorCode::kInvalidArgument,
+                std::string(what) + " " + path + " is unreadable or too large");
   }
   return text;
 }
@@ -74,7 +76,8 @@ Result<BuiltDrive> Run(const ConfigDriveFlags& flags) {
 
   // Offline use must never initialise a state directory: serve does that (and creates the keys).
   const std::filesystem::path state(flags.state_dir);
-  const std::string database = flags.database.empty() ? (state / "seedwell.db").string() : flags.database;
+  const std::string database =
+      flags.database.empty() ? (state / "seedwell.db").string() : flags.database;
   if (!std::filesystem::exists(state / "keys" / "index.json") ||
       !std::filesystem::exists(database)) {
     return Fail(ErrorCode::kFailedPrecondition,
@@ -86,9 +89,7 @@ Result<BuiltDrive> Run(const ConfigDriveFlags& flags) {
   auto keys = KeyRing::Open(state / "keys");
   if (!keys) return tl::unexpected(keys.error());
   auto store = SqliteStore::Open(database);
-  Registry registry(*store, [] {
-    return static_cast<std::int64_t>(SystemUnixMillis());
-  });
+  Registry registry(*store, [] { return static_cast<std::int64_t>(SystemUnixMillis()); });
 
   EntropyOptions options;
   auto enabled = [&flags](const char* name) {
@@ -128,8 +129,9 @@ void AddConfigDriveOptions(CLI::App& command, ConfigDriveFlags& flags) {
   command.add_option("--state-dir", flags.state_dir, "State directory of seedwell serve")
       ->capture_default_str();
   command.add_option("--database", flags.database, "SQLite database (default: STATE/seedwell.db)");
-  command.add_option("--service-url", flags.service_url,
-                     "Guest-facing seedwell URL written into meta_data.json")
+  command
+      .add_option("--service-url", flags.service_url,
+                  "Guest-facing seedwell URL written into meta_data.json")
       ->capture_default_str();
   command.add_option("--seed-bytes", flags.seed_bytes, "Size of seedwell/seed.json's raw seed")
       ->check(CLI::Range(kMinSeedFileBytes, kMaxSeedFileBytes))

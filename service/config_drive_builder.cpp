@@ -100,8 +100,8 @@ Result<BuiltDrive> ConfigDriveBuilder::BuildIso(const ConfigDriveRequest& reques
   if (!prepared) return tl::unexpected(prepared.error());
   auto image = Iso(*prepared);
   if (!image) return tl::unexpected(image.error());
-  if (auto ok = registry_.RecordConfigDriveBuild(prepared->instance_id, prepared->key_id,
-                                                 image->size());
+  if (auto ok =
+          registry_.RecordConfigDriveBuild(prepared->instance_id, prepared->key_id, image->size());
       !ok) {
     return tl::unexpected(ok.error());
   }

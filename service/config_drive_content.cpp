@@ -105,14 +105,15 @@ Result<ConfigDriveTree> BuildConfigDriveTree(const ConfigDriveContent& content,
   std::vector<std::string_view> versions(kOpenStackVersions.begin(), kOpenStackVersions.end());
   versions.emplace_back("latest");
   for (const auto version : versions) {
-    if (auto ok = AddVersion(tree, content, version, random); !ok) return tl::unexpected(ok.error());
+    if (auto ok = AddVersion(tree, content, version, random); !ok)
+      return tl::unexpected(ok.error());
   }
   if (auto ok = AddJson(tree, "ec2/latest/meta-data.json", Ec2MetaData(content.instance)); !ok) {
     return tl::unexpected(ok.error());
   }
 
-  auto seed = MakeSeedFile(content.instance.id, content.seed_file_bytes, content.now_unix_ms, key,
-                           random);
+  auto seed =
+      MakeSeedFile(content.instance.id, content.seed_file_bytes, content.now_unix_ms, key, random);
   if (!seed) return tl::unexpected(seed.error());
   if (auto ok = tree.AddBuffer("seedwell/seed.json", std::move(*seed), true); !ok) {
     return tl::unexpected(ok.error());
@@ -125,7 +126,8 @@ Result<ConfigDriveTree> BuildConfigDriveTree(const ConfigDriveContent& content,
   if (content.sealing_key != nullptr) {
     // Text form, like `seedwell keygen sealing-key`: base64 of the 32-byte X25519 secret key.
     const std::span<const std::uint8_t> secret = content.sealing_key->secret_key();
-    const std::size_t len = sodium_base64_ENCODED_LEN(secret.size(), sodium_base64_VARIANT_ORIGINAL);
+    const std::size_t len =
+        sodium_base64_ENCODED_LEN(secret.size(), sodium_base64_VARIANT_ORIGINAL);
     SecretBuffer text(len);  // len - 1 characters, then "\n" where the encoder put its NUL
     sodium_bin2base64(reinterpret_cast<char*>(text.data()), len, secret.data(), secret.size(),
                       sodium_base64_VARIANT_ORIGINAL);

@@ -40,7 +40,7 @@ struct ConfigDriveContent {
   std::optional<nlohmann::json> vendor_data;   // a JSON object
   std::optional<nlohmann::json> network_data;  // a JSON object
   std::size_t seed_file_bytes = kDefaultSeedFileBytes;
-  std::string token;                             // empty: no seedwell/token
+  std::string token;                            // empty: no seedwell/token
   const SealingKeyPair* sealing_key = nullptr;  // not owned; null: no seedwell/sealing_key
   std::uint64_t now_unix_ms = 0;
 };

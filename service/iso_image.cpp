@@ -37,8 +37,8 @@ bool EnsureIsofs() {
 }
 
 Result<SecretBuffer> Failed(const char* what, int code) {
-  return Fail(ErrorCode::kInternal,
-              std::string("iso image: ") + what + " failed (libisofs " + std::to_string(code) + ")");
+  return Fail(ErrorCode::kInternal, std::string("iso image: ") + what + " failed (libisofs " +
+                                        std::to_string(code) + ")");
 }
 
 // Image owns what one build allocates and releases it in the right order: the writer first (it
@@ -64,7 +64,7 @@ class Image {
   IsoImage* image = nullptr;
   IsoWriteOpts* opts = nullptr;
   burn_source* source = nullptr;
-  bool complete = false;  // every block was read
+  bool complete = false;                                        // every block was read
   std::vector<std::pair<unsigned char*, std::size_t>> buffers;  // owned by libisofs' streams
 };
 
@@ -108,8 +108,9 @@ Result<SecretBuffer> BuildIsoImage(const ConfigDriveTree& tree, const IsoImageOp
   }
   const std::lock_guard lock(BuildMutex());
   if (!EnsureIsofs()) return Fail(ErrorCode::kInternal, "iso image: libisofs did not initialise");
-  const std::time_t mtime =
-      options.mtime_unix_s != 0 ? static_cast<std::time_t>(options.mtime_unix_s) : std::time(nullptr);
+  const std::time_t mtime = options.mtime_unix_s != 0
+                                ? static_cast<std::time_t>(options.mtime_unix_s)
+                                : std::time(nullptr);
 
   Image img;
   int rc = iso_image_new(options.volume_id.c_str(), &img.image);
@@ -142,12 +143,12 @@ Result<SecretBuffer> BuildIsoImage(const ConfigDriveTree& tree, const IsoImageOp
 
   rc = iso_write_opts_new(&img.opts, 0);
   if (rc < 0) return Failed("iso_write_opts_new", rc);
-  iso_write_opts_set_iso_level(img.opts, 2);           // -l: names up to 31 characters
-  iso_write_opts_set_rockridge(img.opts, 1);           // -r
-  iso_write_opts_set_joliet(img.opts, 1);              // -J
-  iso_write_opts_set_allow_lowercase(img.opts, 1);     // -allow-lowercase
-  iso_write_opts_set_allow_full_ascii(img.opts, 1);    // -ldots, -allow-multidot
-  iso_write_opts_set_relaxed_vol_atts(img.opts, 1);    // keep "config-2" as given
+  iso_write_opts_set_iso_level(img.opts, 2);         // -l: names up to 31 characters
+  iso_write_opts_set_rockridge(img.opts, 1);         // -r
+  iso_write_opts_set_joliet(img.opts, 1);            // -J
+  iso_write_opts_set_allow_lowercase(img.opts, 1);   // -allow-lowercase
+  iso_write_opts_set_allow_full_ascii(img.opts, 1);  // -ldots, -allow-multidot
+  iso_write_opts_set_relaxed_vol_atts(img.opts, 1);  // keep "config-2" as given
   iso_write_opts_set_always_gmt(img.opts, 1);
   rc = iso_image_create_burn_source(img.image, img.opts, &img.source);
   if (rc < 0) {
@@ -156,7 +157,8 @@ Result<SecretBuffer> BuildIsoImage(const ConfigDriveTree& tree, const IsoImageOp
   }
 
   const off_t size = img.source->get_size(img.source);
-  if (size <= 0 || size % kBlockBytes != 0) return Failed("sizing the image", static_cast<int>(size));
+  if (size <= 0 || size % kBlockBytes != 0)
+    return Failed("sizing the image", static_cast<int>(size));
   SecretBuffer out(static_cast<std::size_t>(size));
   for (std::size_t offset = 0; offset < out.size(); offset += kBlockBytes) {
     const int got = img.source->read_xt != nullptr

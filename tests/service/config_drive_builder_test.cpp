@@ -51,7 +51,8 @@ class ConfigDriveBuilderTest : public ::testing::Test {
   Registry registry_{*store_, [] { return std::int64_t{1'700'000'000'000}; }};
   std::unique_ptr<KeyRing> keys_ = std::move(KeyRing::Open(dir_.path() / "keys").value());
   testing::CountingRandom random_;
-  ConfigDriveBuilder builder_{registry_, *keys_, random_.Fill(), "http://seedwell.test",
+  ConfigDriveBuilder builder_{registry_,       *keys_,
+                              random_.Fill(),  "http://seedwell.test",
                               "seedwell test", [] { return std::uint64_t{1'700'000'000'000}; }};
   std::string token_;
 };
@@ -84,8 +85,7 @@ TEST_F(ConfigDriveBuilderTest, UnknownAndRevokedInstancesGetNoDrive) {
   ASSERT_FALSE(revoked);
   EXPECT_EQ(revoked.error().code, ErrorCode::kFailedPrecondition);
   const fs::path out = dir_.path() / "revoked.iso";
-  auto written = builder_.WriteTo(Req(kId), out,
-                                  ConfigDriveFormat::kIso);
+  auto written = builder_.WriteTo(Req(kId), out, ConfigDriveFormat::kIso);
   ASSERT_FALSE(written);
   EXPECT_FALSE(fs::exists(out));
   EXPECT_EQ(Builds(), 0U);
@@ -94,8 +94,7 @@ TEST_F(ConfigDriveBuilderTest, UnknownAndRevokedInstancesGetNoDrive) {
 
 TEST_F(ConfigDriveBuilderTest, EmbeddedTokenReplacesTheOldOne) {
   const fs::path out = dir_.path() / "drive";
-  auto drive = builder_.WriteTo(Req(kId, true), out,
-                                ConfigDriveFormat::kDirectory);
+  auto drive = builder_.WriteTo(Req(kId, true), out, ConfigDriveFormat::kDirectory);
   ASSERT_TRUE(drive) << drive.error().message;
   EXPECT_TRUE(drive->has_secrets);
   std::string token = Read(out / "seedwell/token");
@@ -104,20 +103,19 @@ TEST_F(ConfigDriveBuilderTest, EmbeddedTokenReplacesTheOldOne) {
   EXPECT_TRUE(registry_.Authenticate(token));
   EXPECT_FALSE(registry_.Authenticate(token_));
   EXPECT_EQ(Builds(), 1U);
-  EXPECT_EQ(drive->size_bytes, 0U + [&] {
-    std::uint64_t total = 0;
-    for (const auto& e : fs::recursive_directory_iterator(out)) {
-      if (e.is_regular_file()) total += e.file_size();
-    }
-    return total;
-  }());
+  EXPECT_EQ(
+      drive->size_bytes, 0U + [&] {
+        std::uint64_t total = 0;
+        for (const auto& e : fs::recursive_directory_iterator(out)) {
+          if (e.is_regular_file()) total += e.file_size();
+        }
+        return total;
+      }());
 }
 
 TEST_F(ConfigDriveBuilderTest, IssuedSealingKeyIsRegistered) {
   const fs::path out = dir_.path() / "drive";
-  auto drive = builder_.WriteTo(
-      Req(kId, false, true), out,
-      ConfigDriveFormat::kDirectory);
+  auto drive = builder_.WriteTo(Req(kId, false, true), out, ConfigDriveFormat::kDirectory);
   ASSERT_TRUE(drive) << drive.error().message;
   std::string secret = Read(out / "seedwell/sealing_key");
   secret.pop_back();
@@ -136,8 +134,8 @@ TEST_F(ConfigDriveBuilderTest, BadInputsAndPathsChangeNothing) {
   ASSERT_FALSE(oversize);
   EXPECT_EQ(oversize.error().code, ErrorCode::kInvalidArgument);
   request.user_data.reset();
-  auto bad_path = builder_.WriteTo(request, dir_.path() / "missing" / "x.iso",
-                                   ConfigDriveFormat::kIso);
+  auto bad_path =
+      builder_.WriteTo(request, dir_.path() / "missing" / "x.iso", ConfigDriveFormat::kIso);
   ASSERT_FALSE(bad_path);
   EXPECT_EQ(bad_path.error().code, ErrorCode::kNotFound);
   EXPECT_TRUE(registry_.Authenticate(token_));  // the token was not rotated
@@ -148,8 +146,7 @@ TEST_F(ConfigDriveBuilderTest, BadInputsAndPathsChangeNothing) {
 TEST_F(ConfigDriveBuilderTest, FailedGeneratorWritesNothing) {
   random_.FailFromCall(0);
   const fs::path out = dir_.path() / "drive.iso";
-  auto drive = builder_.WriteTo(Req(kId), out,
-                                ConfigDriveFormat::kIso);
+  auto drive = builder_.WriteTo(Req(kId), out, ConfigDriveFormat::kIso);
   ASSERT_FALSE(drive);
   EXPECT_EQ(drive.error().code, ErrorCode::kUnavailable);
   EXPECT_FALSE(fs::exists(out));

@@ -16,11 +16,23 @@ TEST(ValidateTreePath, AcceptsNovaPaths) {
 }
 
 TEST(ValidateTreePath, RefusesEverythingThatCouldEscapeOrConfuse) {
-  const std::vector<std::string> bad = {"",          "/etc/passwd", "../x",    "a/../../x",
-                                        "a/./b",     ".",           "..",      "a//b",
-                                        "a/",        "a/b/",        "a\\b",    "a b",
-                                        "a\nb",      std::string("a\0b", 3), "x/\xc3\xa9",
-                                        "a/b/c/d/e/f/g/h/i", std::string(65, 'a')};
+  const std::vector<std::string> bad = {"",
+                                        "/etc/passwd",
+                                        "../x",
+                                        "a/../../x",
+                                        "a/./b",
+                                        ".",
+                                        "..",
+                                        "a//b",
+                                        "a/",
+                                        "a/b/",
+                                        "a\\b",
+                                        "a b",
+                                        "a\nb",
+                                        std::string("a\0b", 3),
+                                        "x/\xc3\xa9",
+                                        "a/b/c/d/e/f/g/h/i",
+                                        std::string(65, 'a')};
   for (const auto& path : bad) {
     auto ok = ValidateTreePath(path);
     ASSERT_FALSE(ok.has_value()) << "accepted: " << path;

@@ -29,7 +29,8 @@ std::size_t Descriptor(const SecretBuffer& image, unsigned char type) {
 
 ConfigDriveTree SampleTree() {
   ConfigDriveTree tree;
-  EXPECT_TRUE(tree.AddText("openstack/latest/meta_data.json", R"({"uuid":"marker-uuid-1"})", false));
+  EXPECT_TRUE(
+      tree.AddText("openstack/latest/meta_data.json", R"({"uuid":"marker-uuid-1"})", false));
   EXPECT_TRUE(tree.AddText("ec2/latest/meta-data.json", "{}", false));
   EXPECT_TRUE(tree.AddText("seedwell/token", "swi_marker_token", true));
   EXPECT_TRUE(tree.AddText("seedwell/empty", "", false));
