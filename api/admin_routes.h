@@ -10,7 +10,7 @@
 namespace seedwell {
 
 // kAdminBodyLimit bounds the JSON body of every admin route (413 above it).
-inline constexpr std::size_t kAdminBodyLimit = 64 * 1024;
+inline constexpr std::size_t kAdminBodyLimit = std::size_t{64} * 1024;
 
 // AdminHandler is a route handler given the shared context.
 using AdminHandler = std::function<void(AppContext&, const httplib::Request&, httplib::Response&)>;

@@ -12,7 +12,7 @@ namespace seedwell {
 
 // kConfigDriveBodyLimit bounds the request body: user data (64 KiB before base64) and the
 // vendor and network documents.
-inline constexpr std::size_t kConfigDriveBodyLimit = 256 * 1024;
+inline constexpr std::size_t kConfigDriveBodyLimit = std::size_t{256} * 1024;
 
 // RegisterConfigDriveRoutes adds the route to the admin |server|; like every admin route it
 // demands the admin bearer token first. |ctx| must outlive |server|.

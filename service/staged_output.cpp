@@ -108,6 +108,25 @@ int FillTree(int root_fd, const fs::path& root, const ConfigDriveTree& tree) {
   return 0;
 }
 
+// ReplaceDirectory moves the directory |temp| to |target|, returning 0 or an errno. A directory
+// cannot be renamed over a non-empty one, so an existing target is swapped (RENAME_EXCHANGE) and
+// the old tree, now at |temp|, removed; a missing one is created without replacing anything
+// (RENAME_NOREPLACE). If another build changes the picture in between, it retries (bounded).
+int ReplaceDirectory(const fs::path& temp, const fs::path& target) {
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    if (renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) == 0) {
+      return 0;
+    }
+    if (errno != EEXIST) return errno;
+    if (renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0) {
+      RemoveQuietly(temp);
+      return 0;
+    }
+    if (errno != ENOENT) return errno;  // ENOENT: the target vanished meanwhile; try again
+  }
+  return EAGAIN;
+}
+
 }  // namespace
 
 Result<fs::path> ValidateOutputPath(const fs::path& target, OutputKind kind) {
@@ -189,24 +208,7 @@ Result<void> StagedOutput::Commit() {
   if (kind_ == OutputKind::kFile) {
     if (rename(temp_.c_str(), target_.c_str()) != 0) err = errno;
   } else {
-    // A directory cannot be renamed over a non-empty one: swap with an existing target, else
-    // rename without replacing; retry (bounded) if another build changes the picture meanwhile.
-    err = EAGAIN;
-    for (int attempt = 0; attempt < 8 && err != 0; ++attempt) {
-      if (renameat2(AT_FDCWD, temp_.c_str(), AT_FDCWD, target_.c_str(), RENAME_NOREPLACE) == 0) {
-        err = 0;
-      } else if (errno != EEXIST) {
-        err = errno;
-        break;
-      } else if (renameat2(AT_FDCWD, temp_.c_str(), AT_FDCWD, target_.c_str(), RENAME_EXCHANGE) ==
-                 0) {
-        RemoveQuietly(temp_);  // the old tree now lives at the temporary name
-        err = 0;
-      } else if (errno != ENOENT) {
-        err = errno;
-        break;
-      }
-    }
+    err = ReplaceDirectory(temp_, target_);
   }
   if (err != 0) return tl::unexpected(IoError(target_, err));
   temp_.clear();
