@@ -13,7 +13,7 @@ build_pkgs=(
 )
 test_pkgs=(
   clang-format clang-tidy curl python3 python3-yaml python3-jsonschema python3-nacl
-  rng-tools5 prometheus jq
+  rng-tools5 prometheus jq cloud-init pollinate pollen wrk socat
 )
 
 want=("${build_pkgs[@]}")
