@@ -30,7 +30,7 @@ echo "cloud-init: $OUT"
 check "cloud-init reads the instance id" test "$(jq -r .uuid <<<"$OUT")" = "$ID"
 check "cloud-init gets a 512-byte seed" test "$(jq -r .seed_len <<<"$OUT")" = 512
 check "two reads, two seeds" test "$(jq -r .fresh <<<"$OUT")" = true
-check "cloud-init read version 2018-08-27" test "$(jq -r .version <<<"$OUT")" = 2
+check "cloud-init metadata format version 2" test "$(jq -r .version <<<"$OUT")" = 2
 
 # pollinate --testing --strict (failures exit non-zero) accepts the reply unchanged, with the token passed through its curl options.
 export TMPDIR=$SW_TMP HOME=$SW_TMP
