@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "api/guest_config.h"
 #include "crypto/result.h"
 
 namespace seedwell {
@@ -62,6 +63,8 @@ struct ServeConfig {
   int shutdown_timeout_ms = 5000;
 
   std::string log_level = "info";
+
+  GuestConfig guest;  // guest entropy routes (api/guest_config.h)
 };
 
 // AddServeOptions registers every ServeConfig field on |serve| as a flag with its environment

@@ -13,11 +13,11 @@ build_pkgs=(
 )
 test_pkgs=(
   clang-format clang-tidy curl python3 python3-yaml python3-jsonschema python3-nacl
-  rng-tools5 prometheus jq genisoimage xorriso cloud-init
+  rng-tools5 prometheus jq genisoimage xorriso cloud-init pollinate
 )
 
 bench_pkgs=(
-  wrk procps
+  wrk procps pollen socat
 )
 
 want=("${build_pkgs[@]}")
