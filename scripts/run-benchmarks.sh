@@ -13,7 +13,7 @@ for bench in "$build"/*_bench; do
   echo "== $bench"
   "$bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true --benchmark_min_time=0.2
 done
-for script in scripts/bench-*.sh; do
-  echo "== $script"
-  "$script" "$build"
-done
+echo "== scripts/bench-http.sh"
+scripts/bench-http.sh "$build"
+echo "== scripts/bench-guest.sh"
+scripts/bench-guest.sh "$build/seedwell"
