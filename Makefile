@@ -60,8 +60,8 @@ format:
 
 test: lint unit asan
 
-bench: build
-	scripts/run-benchmarks.sh $(BUILD)
+bench:
+	scripts/run-benchmarks.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -33,13 +33,15 @@ bool Authorized(const AppContext& ctx, const Request& req, Response& res) {
   return false;
 }
 
-// Admin wraps |handler| with the token check.
-HttpServer::Handler Admin(AppContext& ctx,
-                          std::function<void(AppContext&, const Request&, Response&)> handler) {
+}  // namespace
+
+HttpServer::Handler Admin(AppContext& ctx, AdminHandler handler) {
   return [&ctx, handler = std::move(handler)](const Request& req, Response& res) {
     if (Authorized(ctx, req, res)) handler(ctx, req, res);
   };
 }
+
+namespace {
 
 // InstanceJson renders |instance| with its EGD socket path.
 nlohmann::json InstanceJson(const AppContext& ctx, const Instance& instance) {

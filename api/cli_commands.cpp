@@ -95,7 +95,7 @@ int RunRandomCommand(const EntropyFlags& flags, std::uint64_t bytes, std::FILE* 
     spdlog::critical("cannot seed: {} (see `seedwell selftest`)", seeded.error().message);
     return 1;
   }
-  std::array<std::uint8_t, 64 * 1024> chunk{};
+  std::array<std::uint8_t, std::size_t{64} * 1024> chunk{};
   while (bytes > 0) {
     const std::size_t n = std::min<std::uint64_t>(bytes, chunk.size());
     if (auto generated = (*entropy)->Generate(std::span(chunk.data(), n)); !generated) {

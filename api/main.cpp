@@ -3,6 +3,7 @@
 //   seedwell serve      run the service (guest and admin listeners)
 //   seedwell selftest   run the power-on self-tests and report every entropy source
 //   seedwell random     write DRBG output to stdout
+//   seedwell config-drive  build an instance's config drive (ISO 9660 or a directory) offline
 //   seedwell keygen     make an admin token (and its hash) or an instance sealing key pair
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -13,6 +14,7 @@
 
 #include "api/app_context.h"
 #include "api/cli_commands.h"
+#include "api/config_drive_command.h"
 #include "api/serve.h"
 #include "api/serve_config.h"
 
@@ -47,6 +49,11 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"admin-token", "sealing-key"}));
 
+  seedwell::ConfigDriveFlags drive_flags;
+  CLI::App* drive = app.add_subcommand(
+      "config-drive", "Build an instance's config drive (ISO 9660 config-2 or a directory)");
+  seedwell::AddConfigDriveOptions(*drive, drive_flags);
+
   CLI11_PARSE(app, argc, argv);
 
   if (serve->parsed()) {
@@ -55,6 +62,7 @@ int main(int argc, char** argv) {
   }
   if (selftest->parsed()) return seedwell::RunSelftestCommand(selftest_flags, std::cout);
   if (random->parsed()) return seedwell::RunRandomCommand(random_flags, random_bytes, stdout);
+  if (drive->parsed()) return seedwell::RunConfigDriveCommand(drive_flags, std::cout);
   if (keygen->parsed()) return seedwell::RunKeygenCommand(keygen_kind, std::cout);
   return 2;
 }

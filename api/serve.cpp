@@ -12,7 +12,9 @@
 
 #include "api/admin_routes.h"
 #include "api/app_context.h"
+#include "api/config_drive_routes.h"
 #include "api/egd_service.h"
+#include "api/guest_routes.h"
 #include "api/health_routes.h"
 #include "api/http_server.h"
 #include "api/serve_metrics.h"
@@ -194,6 +196,9 @@ int RunServe(ServeConfig config) {
     RegisterHealthRoutes(guest, ctx);
     RegisterHealthRoutes(admin_server, ctx);
     RegisterAdminRoutes(admin_server, ctx);
+    RegisterConfigDriveRoutes(admin_server, ctx);
+    const auto guest_api = GuestApi::Create(ctx);  // owns identity, Issuer, batcher
+    RegisterGuestRoutes(guest, *guest_api);
     guest.SetRequestObserver(
         [&serve_metrics](const RequestRecord& r) { serve_metrics.ObserveRequest("guest", r); });
     admin_server.SetRequestObserver(

@@ -132,6 +132,7 @@ void AddServeOptions(CLI::App& serve, ServeConfig& c) {
       ->check(CLI::Range(0, 600000));
   add("log-level", c.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  AddGuestOptions(serve, c.guest);
   AddEgdOptions(serve, c.egd);
 }
 
@@ -144,7 +145,7 @@ Result<void> FinishServeConfig(ServeConfig& c) {
   if (auto egd = FinishEgdConfig(c.egd, c.sources); !egd) return egd;
   for (const auto& list : {c.sources, c.require_sources}) {
     for (const auto& name : list) {
-      if (KnownSources().count(name) == 0) {
+      if (!KnownSources().contains(name)) {
         return Fail(
             ErrorCode::kInvalidArgument,
             "unknown source '" + name + "' (known: rdseed, rdrand, hwrng, kernel, upstream-egd)");
@@ -168,6 +169,7 @@ Result<void> FinishServeConfig(ServeConfig& c) {
     return Fail(ErrorCode::kInvalidArgument,
                 "--global-burst-bytes must be >= --global-rate-bytes-per-second");
   }
+  if (auto guest = FinishGuestConfig(c.guest); !guest) return guest;
   if (c.reseed_bytes == 0) return Fail(ErrorCode::kInvalidArgument, "--reseed-bytes must be > 0");
   if (c.database.empty()) c.database = DirOf(c.state_dir, "seedwell.db");
   if (c.admin_token_file.empty() && c.admin_token_hash.empty()) {

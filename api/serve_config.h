@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "api/egd_config.h"
+#include "api/guest_config.h"
 #include "crypto/result.h"
 
 namespace seedwell {
@@ -64,7 +65,8 @@ struct ServeConfig {
 
   std::string log_level = "info";
 
-  EgdConfig egd;  // EGD server and upstream EGD source (api/egd_config.h)
+  GuestConfig guest;  // guest entropy routes (api/guest_config.h)
+  EgdConfig egd;      // EGD server and upstream EGD source (api/egd_config.h)
 };
 
 // AddServeOptions registers every ServeConfig field on |serve| as a flag with its environment

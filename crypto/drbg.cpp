@@ -135,6 +135,11 @@ Drbg::Nanos Drbg::NowNanos() const {
       .count();
 }
 
+Drbg::Nanos Drbg::CoarseNowNanos() const {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.CoarseNow().time_since_epoch())
+      .count();
+}
+
 bool Drbg::ReadyAt(Nanos now) const {
   if (!seeded_.load(std::memory_order_acquire)) return false;
   const auto limit =
@@ -266,7 +271,8 @@ void Drbg::FlushBytes(internal::DrbgThreadState& state) {
 
 Result<void> Drbg::Generate(std::span<std::uint8_t> out) {
   CheckFork();
-  const Nanos now = NowNanos();
+  // The coarse clock keeps this check off the cost of a request: deadlines are seconds apart.
+  const Nanos now = CoarseNowNanos();
   if (ReseedDueAt(now) && now >= next_attempt_.load(std::memory_order_relaxed)) {
     // A failure here is not yet an error: ReadyAt decides whether output may continue.
     (void)OpportunisticReseed(now);

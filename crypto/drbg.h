@@ -99,6 +99,7 @@ class Drbg {
   using Nanos = std::int64_t;  // Clock time as nanoseconds since its epoch
 
   Nanos NowNanos() const;
+  Nanos CoarseNowNanos() const;
   bool ReadyAt(Nanos now) const;
   bool ReseedDueAt(Nanos now) const;
   void CheckFork();

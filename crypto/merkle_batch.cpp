@@ -84,29 +84,16 @@ Result<MerkleHash> RootFromAuditPath(const MerkleHash& leaf, std::uint32_t leaf_
   return r;
 }
 
-Result<std::vector<BatchProof>> SignBatch(const SigningKey& key,
-                                          std::span<const BlockFields> blocks) {
-  if (blocks.empty() || blocks.size() > std::numeric_limits<std::uint32_t>::max()) {
+Result<std::vector<BatchProof>> SignLeafHashes(const SigningKey& key,
+                                               std::span<const MerkleHash> leaves) {
+  if (leaves.empty() || leaves.size() > std::numeric_limits<std::uint32_t>::max()) {
     return Fail(ErrorCode::kInvalidArgument, "batch must hold 1 to 2^32-1 blocks");
   }
-  const auto count = static_cast<std::uint32_t>(blocks.size());
+  const auto count = static_cast<std::uint32_t>(leaves.size());
   std::vector<BatchProof> proofs(count);
-
   // Level 0: the leaf hashes. Each higher level pairs neighbours; a lone last node moves up
   // unchanged, which gives exactly the RFC 6962 tree shape.
-  std::vector<MerkleHash> level;
-  level.reserve(count);
-  for (const BlockFields& fields : blocks) {
-    if (fields.kid != key.kid()) {
-      return Fail(ErrorCode::kInvalidArgument, "block key id does not match the signing key");
-    }
-    auto leaf = WithCanonicalBlockBytes<MerkleHash>(
-        fields, [](std::span<const std::uint8_t> bytes) -> Result<MerkleHash> {
-          return MerkleLeafHash(bytes);
-        });
-    if (!leaf) return tl::unexpected(leaf.error());
-    level.push_back(*leaf);
-  }
+  std::vector<MerkleHash> level(leaves.begin(), leaves.end());
   // positions[i] is leaf i's node index on the current level.
   std::vector<std::uint32_t> positions(count);
   for (std::uint32_t i = 0; i < count; ++i) positions[i] = i;
@@ -133,6 +120,27 @@ Result<std::vector<BatchProof>> SignBatch(const SigningKey& key,
     proofs[i].leaf_count = count;
   }
   return proofs;
+}
+
+Result<std::vector<BatchProof>> SignBatch(const SigningKey& key,
+                                          std::span<const BlockFields> blocks) {
+  if (blocks.empty() || blocks.size() > std::numeric_limits<std::uint32_t>::max()) {
+    return Fail(ErrorCode::kInvalidArgument, "batch must hold 1 to 2^32-1 blocks");
+  }
+  std::vector<MerkleHash> level;
+  level.reserve(blocks.size());
+  for (const BlockFields& fields : blocks) {
+    if (fields.kid != key.kid()) {
+      return Fail(ErrorCode::kInvalidArgument, "block key id does not match the signing key");
+    }
+    auto leaf = WithCanonicalBlockBytes<MerkleHash>(
+        fields, [](std::span<const std::uint8_t> bytes) -> Result<MerkleHash> {
+          return MerkleLeafHash(bytes);
+        });
+    if (!leaf) return tl::unexpected(leaf.error());
+    level.push_back(*leaf);
+  }
+  return SignLeafHashes(key, level);
 }
 
 Result<void> VerifyBatchedBlock(const Ed25519PublicKey& public_key, const BlockFields& fields,

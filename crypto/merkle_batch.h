@@ -62,6 +62,13 @@ Result<MerkleHash> RootFromAuditPath(const MerkleHash& leaf, std::uint32_t leaf_
 Result<std::vector<BatchProof>> SignBatch(const SigningKey& key,
                                           std::span<const BlockFields> blocks);
 
+// SignLeafHashes builds the tree over already computed leaf hashes (MerkleLeafHash of each block's
+// canonical bytes), signs its root with |key| once and returns one proof per leaf, in order. It
+// fails with kInvalidArgument if |leaves| is empty or holds more than 2^32 - 1 entries. The caller
+// must have built every leaf with |key|'s kid.
+Result<std::vector<BatchProof>> SignLeafHashes(const SigningKey& key,
+                                               std::span<const MerkleHash> leaves);
+
 // VerifyBatchedBlock checks that |fields| is leaf |proof.leaf_index| of a batch whose root
 // |public_key| signed. It fails with kUnauthenticated if the signature over the recomputed root
 // does not verify, and kInvalidArgument for a malformed proof or a kid that is not the key's.

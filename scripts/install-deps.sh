@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages seedwell needs to build, test and run.
 # Idempotent: only missing packages are installed. Runs apt-get as root, or through sudo.
 #
-#   scripts/install-deps.sh [build|test]    (default: build)
+#   scripts/install-deps.sh [build|test|bench]    (default: build)
 set -euo pipefail
 
 build_pkgs=(
@@ -13,10 +13,15 @@ build_pkgs=(
 )
 test_pkgs=(
   clang-format clang-tidy curl python3 python3-yaml python3-jsonschema python3-nacl
-  rng-tools5 prometheus jq
+  rng-tools5 prometheus jq genisoimage xorriso cloud-init pollinate
+)
+
+bench_pkgs=(
+  wrk procps pollen socat
 )
 
 want=("${build_pkgs[@]}")
+if [ "${1:-build}" = bench ]; then want+=("${bench_pkgs[@]}"); fi
 if [ "${1:-build}" = test ]; then
   want+=("${test_pkgs[@]}")
   # The OpenAPI linter runs on Node.js >= 20.19 (this project's CI image has it); Debian's own

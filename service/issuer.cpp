@@ -1,0 +1,110 @@
+#include "service/issuer.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <utility>
+
+namespace seedwell {
+
+BlockData::BlockData(std::size_t size) : size_(size), heap_(size > kInlineBytes ? size : 0) {}
+
+std::span<std::uint8_t> BlockData::span() {
+  if (size_ > kInlineBytes) return heap_.span();
+  return {inline_.data(), size_};
+}
+
+std::span<const std::uint8_t> BlockData::span() const {
+  if (size_ > kInlineBytes) return heap_.span();
+  return {inline_.data(), size_};
+}
+
+BlockFields IssuedBlock::Fields() const {
+  BlockFields f;
+  f.instance_id = instance_id;
+  f.nonce = nonce;
+  f.issued_at_unix_ms = issued_at_unix_ms;
+  f.kid = kid;
+  f.sealed = sealed;
+  f.data = data.span();
+  return f;
+}
+
+Issuer::Issuer(Dispenser& dispenser, KeyRing& keys, BatchSigner* batcher, UnixMillisFn now)
+    : dispenser_(dispenser), keys_(keys), batcher_(batcher), now_(std::move(now)) {}
+
+Result<IssuedBlock> Issuer::Issue(const Instance& instance, const IssueRequest& request,
+                                  std::chrono::milliseconds* retry_after) {
+  if (request.bytes == 0 || request.bytes > kMaxIssueBytes) {
+    return Fail(ErrorCode::kInvalidArgument, "bytes must be between 1 and 65536");
+  }
+  if (request.nonce.size() > kMaxNonceBytes) {
+    return Fail(ErrorCode::kInvalidArgument, "nonce is longer than 64 bytes");
+  }
+  // Which key (if any) the block is sealed to: the registered one. A guest naming a key only
+  // confirms it; naming another one is refused rather than silently ignored.
+  std::optional<X25519PublicKey> recipient;
+  if (instance.sealing_public_key) {
+    auto registered = ParseX25519PublicKey(*instance.sealing_public_key);
+    if (!registered) return Fail(ErrorCode::kInternal, "stored sealing key is invalid");
+    recipient = *registered;
+  }
+  if (request.recipient && (!recipient || *request.recipient != *recipient)) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "the named recipient key is not the instance's registered sealing key");
+  }
+
+  IssuedBlock block;
+  block.instance_id = instance.id;
+  if (request.nonce.empty()) {
+    block.nonce.resize(kServerNonceBytes);
+    randombytes_buf(block.nonce.data(), block.nonce.size());  // public, not from the DRBG
+  } else {
+    block.nonce.assign(request.nonce.begin(), request.nonce.end());
+  }
+  std::shared_ptr<const SigningKey> key = keys_.ActiveKey();
+  block.kid = key->kid();
+  block.sealed = recipient.has_value();
+
+  if (recipient) {
+    BlockData plain(request.bytes);
+    if (auto drawn = dispenser_.Draw(instance, plain.span(), request.transport, retry_after);
+        !drawn) {
+      return tl::unexpected(drawn.error());
+    }
+    auto box = Seal(*recipient, plain.span());
+    if (!box) return tl::unexpected(box.error());
+    block.data = BlockData(box->size());
+    std::copy(box->begin(), box->end(), block.data.span().begin());
+  } else {
+    block.data = BlockData(request.bytes);
+    if (auto drawn = dispenser_.Draw(instance, block.data.span(), request.transport, retry_after);
+        !drawn) {
+      return tl::unexpected(drawn.error());
+    }
+  }
+  block.issued_at_unix_ms = now_();
+  if (auto s = Sign(block, std::move(key)); !s) return tl::unexpected(s.error());
+  return block;
+}
+
+Result<void> Issuer::Sign(IssuedBlock& block, std::shared_ptr<const SigningKey> key) {
+  const BlockFields fields = block.Fields();
+  if (batcher_ == nullptr) {
+    auto signature = SignBlock(*key, fields);
+    if (!signature) return tl::unexpected(signature.error());
+    block.signature = *signature;
+    return {};
+  }
+  auto leaf = WithCanonicalBlockBytes<MerkleHash>(
+      fields, [](std::span<const std::uint8_t> bytes) -> Result<MerkleHash> {
+        return MerkleLeafHash(bytes);
+      });
+  if (!leaf) return tl::unexpected(leaf.error());
+  auto proof = batcher_->Sign(std::move(key), *leaf);
+  if (!proof) return tl::unexpected(proof.error());
+  block.batch = std::move(*proof);
+  return {};
+}
+
+}  // namespace seedwell
