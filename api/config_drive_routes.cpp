@@ -15,9 +15,26 @@ namespace {
 using httplib::Request;
 using httplib::Response;
 
-// RequestFromBody reads the optional JSON body into |request|: every member is optional, unknown
-// members are refused (a typo must not silently build a drive without what was meant).
-Result<void> RequestFromBody(const nlohmann::json& body, ConfigDriveRequest& request) {
+constexpr std::size_t kMaxServiceUrlBytes = 2048;
+
+// ValidServiceUrl accepts an http:// or https:// URL with a host and no whitespace or controls.
+bool ValidServiceUrl(std::string_view url) {
+  if (url.empty() || url.size() > kMaxServiceUrlBytes) return false;
+  for (const char c : url) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f || c == '"' || c == '\\') return false;
+  }
+  for (const std::string_view scheme : {"http://", "https://"}) {
+    if (url.substr(0, scheme.size()) == scheme)
+      return url.size() > scheme.size() && url[scheme.size()] != '/';
+  }
+  return false;
+}
+
+// RequestFromBody reads the optional JSON body into |request| and |service_url|: every member is
+// optional, unknown members are refused (a typo must not silently build a drive without what was
+// meant).
+Result<void> RequestFromBody(const nlohmann::json& body, ConfigDriveRequest& request,
+                             std::string& service_url) {
   if (!body.is_object()) return Fail(ErrorCode::kInvalidArgument, "body must be a JSON object");
   for (const auto& [key, value] : body.items()) {
     if (key == "user_data") {
@@ -37,6 +54,13 @@ Result<void> RequestFromBody(const nlohmann::json& body, ConfigDriveRequest& req
     } else if (key == "embed_token" || key == "issue_sealing_key") {
       if (!value.is_boolean()) return Fail(ErrorCode::kInvalidArgument, key + " must be a boolean");
       (key == "embed_token" ? request.embed_token : request.issue_sealing_key) = value.get<bool>();
+    } else if (key == "service_url") {
+      if (!value.is_string() || !ValidServiceUrl(value.get<std::string>())) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    "service_url must be an http:// or https:// URL of at most 2048 characters");
+      }
+      service_url = value.get<std::string>();
+      while (service_url.back() == '/') service_url.pop_back();
     } else {
       return Fail(ErrorCode::kInvalidArgument, "unknown field: " + key);
     }
@@ -47,15 +71,18 @@ Result<void> RequestFromBody(const nlohmann::json& body, ConfigDriveRequest& req
 void BuildConfigDrive(AppContext& ctx, const Request& req, Response& res) {
   ConfigDriveRequest request;
   request.instance_id = req.matches[1].str();
+  std::string service_url = ctx.public_url;
   if (!req.body.empty()) {
     auto body = ParseJsonBody(req, kConfigDriveBodyLimit);
     if (!body) return WriteHttpError(res, body.error());
-    if (auto ok = RequestFromBody(*body, request); !ok) return WriteError(res, ok.error());
+    if (auto ok = RequestFromBody(*body, request, service_url); !ok) {
+      return WriteError(res, ok.error());
+    }
   }
   EntropyService& entropy = ctx.entropy;
   ConfigDriveBuilder builder(
       ctx.registry, ctx.keys,
-      [&entropy](std::span<std::uint8_t> out) { return entropy.Generate(out); }, ctx.public_url,
+      [&entropy](std::span<std::uint8_t> out) { return entropy.Generate(out); }, service_url,
       std::string("seedwell ") + kVersion);
   auto drive = builder.BuildIso(request);
   if (!drive) return WriteError(res, drive.error());

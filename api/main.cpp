@@ -5,6 +5,7 @@
 //   seedwell random     write DRBG output to stdout
 //   seedwell config-drive  build an instance's config drive (ISO 9660 or a directory) offline
 //   seedwell keygen     make an admin token (and its hash) or an instance sealing key pair
+//   seedwell fetch      (in a guest) fetch, verify and credit a block; also built as seedwell-fetch
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -17,6 +18,8 @@
 #include "api/config_drive_command.h"
 #include "api/serve.h"
 #include "api/serve_config.h"
+#include "guest/fetch.h"
+#include "guest/fetch_cli.h"
 
 int main(int argc, char** argv) {
   // Logs go to stderr, so `seedwell random` can write to stdout.
@@ -54,6 +57,13 @@ int main(int argc, char** argv) {
       "config-drive", "Build an instance's config drive (ISO 9660 config-2 or a directory)");
   seedwell::AddConfigDriveOptions(*drive, drive_flags);
 
+  seedwell::FetchFlags fetch_flags;
+  CLI::App* fetch = app.add_subcommand(
+      "fetch",
+      "In a guest: fetch, verify and credit a block from the service and the config "
+      "drive's seed file (the same as the static seedwell-fetch)");
+  seedwell::AddFetchOptions(*fetch, fetch_flags);
+
   CLI11_PARSE(app, argc, argv);
 
   if (serve->parsed()) {
@@ -64,5 +74,6 @@ int main(int argc, char** argv) {
   if (random->parsed()) return seedwell::RunRandomCommand(random_flags, random_bytes, stdout);
   if (drive->parsed()) return seedwell::RunConfigDriveCommand(drive_flags, std::cout);
   if (keygen->parsed()) return seedwell::RunKeygenCommand(keygen_kind, std::cout);
+  if (fetch->parsed()) return seedwell::RunFetch(fetch_flags, std::cout, std::cerr);
   return 2;
 }

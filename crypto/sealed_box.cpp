@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+
 #include "crypto/encoding.h"
 
 namespace seedwell {
@@ -15,6 +17,16 @@ SealingKeyPair SealingKeyPair::Generate() {
   SealingKeyPair pair;
   pair.secret_key_ = SecretBuffer(kX25519SecretKeyBytes);
   crypto_box_keypair(pair.public_key_.data(), pair.secret_key_.data());
+  return pair;
+}
+
+SealingKeyPair SealingKeyPair::FromSecretKey(
+    std::span<const std::uint8_t, kX25519SecretKeyBytes> secret_key) {
+  EnsureSodium();
+  SealingKeyPair pair;
+  pair.secret_key_ = SecretBuffer(kX25519SecretKeyBytes);
+  std::copy(secret_key.begin(), secret_key.end(), pair.secret_key_.data());
+  crypto_scalarmult_base(pair.public_key_.data(), pair.secret_key_.data());
   return pair;
 }
 

@@ -32,6 +32,10 @@ class SealingKeyPair {
  public:
   // Generate makes a fresh key pair from libsodium's randombytes.
   static SealingKeyPair Generate();
+  // FromSecretKey rebuilds the pair from a 32-byte X25519 secret key (the public key is derived).
+  // The caller keeps ownership of |secret_key| and should wipe it.
+  static SealingKeyPair FromSecretKey(
+      std::span<const std::uint8_t, kX25519SecretKeyBytes> secret_key);
 
   // public_key returns the 32-byte X25519 public key.
   const X25519PublicKey& public_key() const { return public_key_; }

@@ -1,0 +1,194 @@
+#include "guest/fetch_config.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "crypto/encoding.h"
+
+namespace seedwell {
+namespace {
+
+constexpr std::size_t kMaxSmallFileBytes = 4096;
+constexpr std::size_t kMaxSeedFileTextBytes = std::size_t{128} * 1024;
+constexpr std::size_t kMaxMetadataBytes = std::size_t{1024} * 1024;
+
+// DriveMetadata is what meta_data.json says about the instance and the service.
+struct DriveMetadata {
+  std::string instance_id;
+  std::string service_url;
+  std::string public_key;
+  std::string kid;
+};
+
+Result<DriveMetadata> ReadDriveMetadata(const std::filesystem::path& dir) {
+  const auto path = dir / "openstack" / "latest" / "meta_data.json";
+  auto text = ReadSecretFile(path, kMaxMetadataBytes);
+  if (!text) return tl::unexpected(text.error());
+  const std::string_view view(reinterpret_cast<const char*>(text->data()), text->size());
+  const nlohmann::json doc = nlohmann::json::parse(view, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) {
+    return Fail(ErrorCode::kInvalidArgument, path.string() + " is not a JSON object");
+  }
+  DriveMetadata out;
+  if (doc.contains("uuid") && doc["uuid"].is_string()) out.instance_id = doc["uuid"];
+  if (doc.contains("seedwell") && doc["seedwell"].is_object()) {
+    const auto& sw = doc["seedwell"];
+    if (sw.contains("service_url") && sw["service_url"].is_string())
+      out.service_url = sw["service_url"];
+    if (sw.contains("public_key") && sw["public_key"].is_string())
+      out.public_key = sw["public_key"];
+    if (sw.contains("kid") && sw["kid"].is_string()) out.kid = sw["kid"];
+  }
+  return out;
+}
+
+Result<Ed25519PublicKey> ParsePublicKey(std::string_view base64, std::string_view where) {
+  Ed25519PublicKey key{};
+  if (!FromBase64Into(base64, key)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "public key from " + std::string(where) + " is not base64 of 32 bytes");
+  }
+  return key;
+}
+
+Result<SealingKeyPair> ReadSealingKey(const std::filesystem::path& path) {
+  auto text = ReadSecretFile(path, kMaxSmallFileBytes);
+  if (!text) return tl::unexpected(text.error());
+  SecretArray<kX25519SecretKeyBytes> secret;
+  const std::string_view view(reinterpret_cast<const char*>(text->data()), text->size());
+  if (!FromBase64Into(view, secret.span())) {
+    return Fail(ErrorCode::kInvalidArgument, path.string() + " is not base64 of a 32-byte key");
+  }
+  return SealingKeyPair::FromSecretKey(secret.span());
+}
+
+}  // namespace
+
+Result<SecretBuffer> ReadSecretFile(const std::filesystem::path& path, std::size_t max_bytes) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    return Fail(err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kUnavailable,
+                "cannot read " + path.string() + ": " + std::strerror(err));
+  }
+  SecretBuffer scratch(max_bytes + 1);
+  std::size_t used = 0;
+  for (;;) {
+    const ssize_t n = ::read(fd, scratch.data() + used, scratch.size() - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0 || (used += static_cast<std::size_t>(n)) == scratch.size()) {
+      const int err = errno;
+      ::close(fd);
+      if (n < 0) {
+        return Fail(ErrorCode::kUnavailable,
+                    "cannot read " + path.string() + ": " + std::strerror(err));
+      }
+      break;
+    }
+  }
+  if (used > max_bytes) {
+    return Fail(ErrorCode::kInvalidArgument,
+                path.string() + " is larger than " + std::to_string(max_bytes) + " bytes");
+  }
+  if (used > 0 && scratch.data()[used - 1] == '\n') --used;
+  SecretBuffer out(used);
+  if (used > 0) std::memcpy(out.data(), scratch.data(), used);
+  return out;
+}
+
+Result<FetchConfig> ResolveFetchConfig(const FetchFlags& flags,
+                                       const std::optional<std::filesystem::path>& drive_dir,
+                                       const std::string& drive_source) {
+  FetchConfig config;
+  DriveMetadata drive;
+  if (drive_dir) {
+    config.drive_source = drive_source;
+    auto metadata = ReadDriveMetadata(*drive_dir);
+    if (!metadata) return tl::unexpected(metadata.error());
+    drive = std::move(*metadata);
+  }
+  config.instance_id = !flags.instance_id.empty() ? flags.instance_id : drive.instance_id;
+  if (config.instance_id.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "this instance's id is unknown: give --instance-id or a config drive");
+  }
+
+  if (!flags.public_keys.empty()) {
+    for (const std::string& text : flags.public_keys) {
+      auto key = ParsePublicKey(text, "--public-key");
+      if (!key) return tl::unexpected(key.error());
+      config.trusted_keys.push_back(*key);
+    }
+  } else if (!drive.public_key.empty()) {
+    auto key = ParsePublicKey(drive.public_key, "the config drive");
+    if (!key) return tl::unexpected(key.error());
+    if (!drive.kid.empty() && KeyIdFor(*key) != drive.kid) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "the config drive's public key does not match its kid " + drive.kid);
+    }
+    config.trusted_keys.push_back(*key);
+  }
+  if (config.trusted_keys.empty()) {
+    return Fail(
+        ErrorCode::kInvalidArgument,
+        "no trusted public key: give --public-key or a config drive with a seedwell section");
+  }
+
+  if (!flags.offline) {
+    config.service_text = !flags.url.empty() ? flags.url : drive.service_url;
+    if (config.service_text.empty()) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "no service URL: give --url or a config drive with seedwell.service_url");
+    }
+    auto url = ParseHttpUrl(config.service_text);
+    if (!url) return tl::unexpected(url.error());
+    config.service = std::move(*url);
+  }
+
+  const auto drive_file = [&](const char* name) { return *drive_dir / "seedwell" / name; };
+  if (!flags.token_file.empty()) {
+    auto token = ReadSecretFile(flags.token_file, kMaxSmallFileBytes);
+    if (!token) return tl::unexpected(token.error());
+    config.token = std::move(*token);
+  } else if (drive_dir) {
+    auto token = ReadSecretFile(drive_file("token"), kMaxSmallFileBytes);
+    if (token) {
+      config.token = std::move(*token);
+    } else if (token.error().code != ErrorCode::kNotFound) {
+      return tl::unexpected(token.error());
+    }
+  }
+
+  std::optional<std::filesystem::path> sealing_path;
+  if (!flags.sealing_key_file.empty()) {
+    sealing_path = flags.sealing_key_file;
+  } else if (drive_dir && std::filesystem::exists(drive_file("sealing_key"))) {
+    sealing_path = drive_file("sealing_key");
+  }
+  if (sealing_path) {
+    auto pair = ReadSealingKey(*sealing_path);
+    if (!pair) return tl::unexpected(pair.error());
+    config.sealing_key = std::move(*pair);
+  }
+
+  if (drive_dir && !flags.skip_seed_file) {
+    auto seed = ReadSecretFile(drive_file("seed.json"), kMaxSeedFileTextBytes);
+    if (seed) {
+      config.seed_file = std::move(*seed);
+    } else if (seed.error().code != ErrorCode::kNotFound) {
+      return tl::unexpected(seed.error());
+    }
+  }
+  if (flags.offline && !config.seed_file) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "--offline needs a config drive with seedwell/seed.json");
+  }
+  return config;
+}
+
+}  // namespace seedwell
