@@ -18,7 +18,7 @@ ID=5e0d1c2b-3a49-4f58-8e67-7d6c5b4a3921
 EGD_DIR=$SW_TMP/egd
 VM_DIR=$SW_TMP/vm
 mkdir -p "$VM_DIR"
-KERNEL=${SEEDWELL_VM_KERNEL:-$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -1)}
+KERNEL=${SEEDWELL_VM_KERNEL:-$(find /boot -maxdepth 1 -name 'vmlinuz-*' 2>/dev/null | sort -V | tail -1)}
 KVER=${KERNEL##*/vmlinuz-}
 FETCH_BIN=${SEEDWELL_FETCH_BIN:-$(dirname "$SW_BIN")/seedwell-fetch}
 VM_TIMEOUT=${SEEDWELL_VM_TIMEOUT:-100}
@@ -50,8 +50,9 @@ marker() { tr -d '\r' <"$CONSOLE" | sed -n "s/^SWVM $1=//p" | tail -1; }
 for tool in qemu-system-x86_64 cpio modprobe; do
   command -v "$tool" >/dev/null || { echo "FAIL: $tool missing (scripts/install-deps.sh test)"; exit 1; }
 done
-[ -r "$KERNEL" ] && [ -d "/lib/modules/$KVER" ] ||
-  { echo "FAIL: no readable kernel with modules (linux-image-amd64): '$KERNEL'"; exit 1; }
+if [ ! -r "$KERNEL" ] || [ ! -d "/lib/modules/$KVER" ]; then
+  echo "FAIL: no readable kernel with modules (linux-image-amd64): '$KERNEL'"; exit 1
+fi
 
 # --- The service: learn a free port, then serve on it with the guest's view of the URL -------------
 # The drive must name the service as the guest sees it, http://10.0.2.2:PORT, so the listener port
@@ -70,8 +71,7 @@ vm_serve() {
   "$SW_BIN" serve --state-dir "$SW_STATE" --guest-listen "127.0.0.1:$1" --admin-listen 127.0.0.1:0 \
     --public-url "http://10.0.2.2:$1" --egd-socket-dir "$EGD_DIR" --allow-kernel-only >"$SW_LOG" 2>&1 &
   SW_PID=$!
-  local i
-  for i in $(seq 1 200); do
+  for _ in $(seq 1 200); do
     grep -q "seedwell serving" "$SW_LOG" && break
     kill -0 "$SW_PID" 2>/dev/null || break
     sleep 0.1
@@ -120,7 +120,7 @@ qemu-system-x86_64 -accel tcg -machine pc -m 256M -smp 1 -no-user-config -nograp
 QEMU_PID=$!
 # (romfile= drops virtio-net's iPXE option ROM: the kernel is loaded directly, nothing netboots.)
 # Bounded wait: the guest powers off by itself; past VM_TIMEOUT it is killed.
-for i in $(seq 1 $((VM_TIMEOUT * 10))); do
+for _ in $(seq 1 $((VM_TIMEOUT * 10))); do
   kill -0 "$QEMU_PID" 2>/dev/null || break
   sleep 0.1
 done
@@ -163,7 +163,7 @@ check "fetch: credited" grep -q '^fetch: .*credited' <(tr -d '\r' <"$CONSOLE")
 # to the store about once a second, so wait (bounded) until it covers both.
 EGD_DELTA=$(($(metric 'seedwell_bytes_issued_total{transport="egd"}') - EGD_BEFORE))
 HTTP_DELTA=$(($(metric 'seedwell_bytes_issued_total{transport="http"}') - HTTP_BEFORE))
-for i in $(seq 1 30); do
+for _ in $(seq 1 30); do
   USAGE_DELTA=$(($(usage) - USAGE_BEFORE))
   [ "$USAGE_DELTA" -ge $((EGD_DELTA + HTTP_DELTA)) ] && break
   sleep 0.1

@@ -10,6 +10,7 @@ export PATH=/bin
 say() { echo "SWVM $*"; }
 
 # wait_for SECONDS TEST...: polls TEST every 0.1 s; fails after SECONDS.
+# shellcheck disable=SC3043  # busybox ash has local
 wait_for() {
   local n=$(($1 * 10)); shift
   while [ "$n" -gt 0 ]; do
@@ -21,7 +22,7 @@ wait_for() {
 
 finish() {
   say "uptime=$(cut -d' ' -f1 /proc/uptime)"
-  say done
+  say "done"
   sync
   poweroff -f
   # If the power-off did not take, end PID 1: the kernel panics and panic=-1 with QEMU's
