@@ -143,6 +143,7 @@ HWRNG_BYTES=$(marker hwrng_bytes)
 drive_files() { tr -d '\r' <"$CONSOLE" | sed -n 's/^SWVM drive_file=//p'; }
 check "QEMU exited cleanly" test "$QEMU_EXIT" = 0
 check "guest ran to the end" grep -q '^SWVM done' <(tr -d '\r' <"$CONSOLE")
+check "the guest runs kernel $KVER" test "$(marker kernel)" = "$KVER"
 check "every module loaded" test "$(marker modules_loaded | sed 's/.*failed=//')" = none
 check "eth0 up" grep -q '^up' <<<"$(marker eth0)"
 check "rng_current is virtio_rng" grep -q '^virtio_rng' <<<"$(marker rng_current)"
@@ -156,6 +157,7 @@ check "fetch binary present" test -x "$FETCH_BIN"
 check "seedwell-fetch exited 0" test "$(marker fetch_exit)" = 0
 check "fetch: seed file verified" grep -q '^fetch: .*seed file verified' <(tr -d '\r' <"$CONSOLE")
 check "fetch: block verified" grep -q '^fetch: .*block verified' <(tr -d '\r' <"$CONSOLE")
+check "fetch: the block was sealed" grep -q '^fetch: .*block verified: .*, sealed,' <(tr -d '\r' <"$CONSOLE")
 check "fetch: credited" grep -q '^fetch: .*credited' <(tr -d '\r' <"$CONSOLE")
 
 # --- On the host: the instance's usage moved on both transports -----------------------------------

@@ -34,6 +34,7 @@ finish() {
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+echo   # the console may start with the firmware's escape codes: begin the markers on a new line
 say "kernel=$(uname -r)"
 loaded=0; failed=""
 while read -r mod; do
