@@ -1,7 +1,7 @@
 # seedwell: two commands on a fresh Debian 12 machine.
 #   make run    install missing packages, build, start the service on 127.0.0.1
 #   make test   install missing packages, build, run every test (and the sanitizer build, and lint)
-# Other targets: build, unit, lint, format, bench, asan, clean.
+# Other targets: build, unit, test-vm, lint, format, bench, asan, clean.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -13,7 +13,7 @@ SOURCES     = $(shell git ls-files -co --exclude-standard -- 'crypto/*.h' 'crypt
                 'service/*.h' 'service/*.cpp' 'api/*.h' 'api/*.cpp' 'guest/*.h' 'guest/*.cpp' 'tests/*.h' 'tests/*.cpp' \
                 'bench/*.cpp' 2>/dev/null)
 
-.PHONY: deps test-deps build run test unit asan lint format bench clean
+.PHONY: deps test-deps build run test unit test-vm asan lint format bench clean
 
 deps:
 	@scripts/install-deps.sh build
@@ -34,6 +34,10 @@ run: build
 # Unit and integration tests of the optimised build.
 unit: test-deps build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+# Only the end-to-end VM test (ctest label vm; QEMU without KVM, under two minutes): docs/vm-test.md.
+test-vm: test-deps build
+	ctest --test-dir $(BUILD) -L vm --output-on-failure
 
 $(ASAN_BUILD)/build.ninja: CMakeLists.txt | deps
 	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) $(LAUNCHER) -DCMAKE_BUILD_TYPE=Debug \

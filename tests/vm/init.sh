@@ -1,0 +1,102 @@
+#!/bin/busybox sh
+# /init of the VM test's guest (busybox sh, PID 1). It loads the drivers, brings the network up,
+# checks the virtio-rng device fed by seedwell over EGD, mounts the config drive, runs the guest
+# tool seedwell-fetch, and powers off. Every result is a console line "SWVM key=value" that
+# tests/integration/vm_boot_test.sh asserts on; this script decides nothing itself. Every wait is
+# bounded, so a missing device ends in a marker line, never in a hang.
+
+/bin/busybox --install -s /bin
+export PATH=/bin
+say() { echo "SWVM $*"; }
+
+# wait_for SECONDS TEST...: polls TEST every 0.1 s; fails after SECONDS.
+# shellcheck disable=SC3043  # busybox ash has local
+wait_for() {
+  local n=$(($1 * 10)); shift
+  while [ "$n" -gt 0 ]; do
+    "$@" && return 0
+    n=$((n - 1)); sleep 0.1
+  done
+  return 1
+}
+
+finish() {
+  say "uptime=$(cut -d' ' -f1 /proc/uptime)"
+  say "done"
+  sync
+  poweroff -f
+  # If the power-off did not take, end PID 1: the kernel panics and panic=-1 with QEMU's
+  # -no-reboot makes QEMU exit.
+  exit 1
+}
+
+# 1. Pseudo file systems, drivers, network.
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+echo   # the console may start with the firmware's escape codes: begin the markers on a new line
+say "kernel=$(uname -r)"
+loaded=0; failed=""
+while read -r mod; do
+  if insmod "/lib/modules/$mod" 2>/tmp/insmod.err; then
+    loaded=$((loaded + 1))
+  else
+    failed="$failed $mod"; cat /tmp/insmod.err
+  fi
+done </etc/modules
+say "modules_loaded=$loaded failed=${failed:-none}"
+
+ip link set lo up
+if wait_for 10 test -e /sys/class/net/eth0; then
+  ip link set eth0 up
+  ip addr add 10.0.2.15/24 dev eth0
+  ip route add default via 10.0.2.2
+  say "eth0=up addr=$(ip -4 -o addr show eth0 | awk '{print $4}')"
+else
+  say "eth0=missing"
+fi
+
+# 2. The hardware RNG: virtio-rng must be the current one, and /dev/hwrng must yield bytes (each
+# read is a 0x02 request to seedwell's EGD socket through QEMU's rng-egd backend).
+RNG_FILE=/sys/class/misc/hw_random/rng_current
+wait_for 10 grep -q virtio "$RNG_FILE" 2>/dev/null
+say "rng_current=$(cat "$RNG_FILE" 2>/dev/null || echo none)"
+say "rng_available=$(cat /sys/class/misc/hw_random/rng_available 2>/dev/null || echo none)"
+say "hwrng_bytes=$(timeout 20 head -c 256 /dev/hwrng 2>/dev/null | wc -c)"
+
+# 3. The config drive: ISO 9660, label config-2, on the ATAPI CD-ROM.
+if wait_for 15 test -b /dev/sr0 && mount -t iso9660 -o ro /dev/sr0 /mnt/config; then
+  say "config_drive=mounted"
+  for f in seedwell/seed.json openstack/latest/meta_data.json seedwell/token seedwell/sealing_key; do
+    if [ -f "/mnt/config/$f" ]; then say "drive_file=$f present"; else say "drive_file=$f missing"; fi
+  done
+else
+  say "config_drive=missing"
+fi
+
+# The service as the drive names it, reached through user-mode networking (10.0.2.2 is the host's
+# 127.0.0.1): a plain GET of the public keys shows the path works before the guest tool runs.
+url=$(grep -o '"service_url": *"[^"]*"' /mnt/config/openstack/latest/meta_data.json 2>/dev/null |
+  sed 's/.*"\([^"]*\)"$/\1/')
+say "service_url=${url:-none}"
+if [ -n "$url" ] && timeout 20 wget -q -O /tmp/keys.json "$url/v1/keys"; then
+  say "http_keys=ok bytes=$(wc -c </tmp/keys.json)"
+else
+  say "http_keys=fail"
+fi
+
+# 4. The guest tool: verify and credit the drive's seed file, fetch, verify and credit a block.
+if [ -x /bin/seedwell-fetch ]; then
+  say "entropy_avail_before=$(cat /proc/sys/kernel/random/entropy_avail)"
+  timeout 60 /bin/seedwell-fetch --config-drive /mnt/config >/tmp/fetch.out 2>&1
+  code=$?
+  sed 's/^/fetch: /' /tmp/fetch.out
+  say "entropy_avail_after=$(cat /proc/sys/kernel/random/entropy_avail)"
+else
+  echo "fetch binary missing"
+  code=127
+fi
+say "fetch_exit=$code"
+
+# 5. Done: power off so that QEMU exits.
+finish
