@@ -54,44 +54,22 @@ if [ ! -r "$KERNEL" ] || [ ! -d "/lib/modules/$KVER" ]; then
   echo "FAIL: no readable kernel with modules (linux-image-amd64): '$KERNEL'"; exit 1
 fi
 
-# --- The service: learn a free port, then serve on it with the guest's view of the URL -------------
-# The drive must name the service as the guest sees it, http://10.0.2.2:PORT, so the listener port
-# has to be known before the server starts: a first start on port 0 picks it (and registers the
-# instance); the second start binds that port and sets --public-url, which the drive carries.
+# --- The service, and the instance with its EGD socket ----------------------------------------------
 sw_start --egd-socket-dir "$EGD_DIR"
 PORT=${GUEST_URL##*:}
 api POST /v1/instances "{\"id\":\"$ID\",\"project_id\":\"vm\",\"name\":\"vm-boot\",\"hostname\":\"vm-boot\"}"
 expect_status "register the instance" 201
-sw_stop
-check "first server stopped cleanly" test "$SW_EXIT" = 0
-
-# vm_serve PORT: sw_start's steps (lib.sh) with a fixed guest port and the public URL.
-vm_serve() {
-  SW_LOG=$SW_TMP/serve.$(date +%s%N).log
-  "$SW_BIN" serve --state-dir "$SW_STATE" --guest-listen "127.0.0.1:$1" --admin-listen 127.0.0.1:0 \
-    --public-url "http://10.0.2.2:$1" --egd-socket-dir "$EGD_DIR" --allow-kernel-only >"$SW_LOG" 2>&1 &
-  SW_PID=$!
-  for _ in $(seq 1 200); do
-    grep -q "seedwell serving" "$SW_LOG" && break
-    kill -0 "$SW_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  grep -q "seedwell serving" "$SW_LOG" || { echo "seedwell serve did not start:"; cat "$SW_LOG"; exit 1; }
-  GUEST_URL=$(grep -o 'guest listener on [^ ]*' "$SW_LOG" | head -1 | awk '{print $4}')
-  ADMIN_URL=$(grep -o 'admin listener on [^ ]*' "$SW_LOG" | head -1 | awk '{print $4}')
-  ADMIN_TOKEN=$(cat "$SW_STATE/admin-token")
-}
-vm_serve "$PORT"
-check "guest listener on the chosen port" test "$GUEST_URL" = "http://127.0.0.1:$PORT"
 api GET "/v1/instances/$ID"
 SOCK=$(jq -r .egd_socket <<<"$RESP")
 check "instance has its EGD socket ($SOCK)" test -S "$SOCK"
 
-# --- The config drive: admin route, with a fresh token and a sealing key on it ------------------
+# --- The config drive: admin route, with a fresh token, a sealing key, and the service's URL as the
+# guest sees it (QEMU's user-mode network maps 10.0.2.2 to the host's 127.0.0.1) ------------------
 T=$(date +%s%N)
 RESP_STATUS=$(curl -sS -o "$VM_DIR/drive.iso" -w '%{http_code}' -X POST \
   -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
-  --data-binary '{"embed_token":true,"issue_sealing_key":true}' "$ADMIN_URL/v1/instances/$ID/config-drive")
+  --data-binary "{\"embed_token\":true,\"issue_sealing_key\":true,\"service_url\":\"http://10.0.2.2:$PORT\"}" \
+  "$ADMIN_URL/v1/instances/$ID/config-drive")
 RESP=""
 check "config drive built" test "$RESP_STATUS" = 200
 echo "config drive: $(stat -c %s "$VM_DIR/drive.iso") bytes in $(ms_since "$T") ms"

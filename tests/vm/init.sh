@@ -85,10 +85,12 @@ else
   say "http_keys=fail"
 fi
 
-# 4. The guest tool: verify and credit the drive's seed file, fetch, verify and credit a block.
+# 4. The guest tool: verify and credit the drive's seed file, fetch, verify and credit a block. It is
+# given the block device, as on a real guest, so it mounts the drive itself (read-only, private).
+umount /mnt/config 2>/dev/null
 if [ -x /bin/seedwell-fetch ]; then
   say "entropy_avail_before=$(cat /proc/sys/kernel/random/entropy_avail)"
-  timeout 60 /bin/seedwell-fetch --config-drive /mnt/config >/tmp/fetch.out 2>&1
+  timeout 60 /bin/seedwell-fetch --config-drive /dev/sr0 >/tmp/fetch.out 2>&1
   code=$?
   sed 's/^/fetch: /' /tmp/fetch.out
   say "entropy_avail_after=$(cat /proc/sys/kernel/random/entropy_avail)"
