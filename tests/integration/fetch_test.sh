@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 
 ID=4b7d3a52-0c1e-4f8a-9d2b-6e5f4a3b2c1d
 IT=$SW_SOURCE_DIR/tests/integration
-FETCH=${SEEDWELL_FETCH_BIN:-$(dirname "$SW_BIN")/seedwell-fetch}
+FETCH=$(readlink -f "${SEEDWELL_FETCH_BIN:-$(dirname "$SW_BIN")/seedwell-fetch}")
 D=$SW_TMP/drive
 REPLAY_PID=""
 
@@ -144,6 +144,13 @@ check "unknown flag: usage error" test "$RC" -ne 0 -a "$RC" -ne 1
 api DELETE "/v1/instances/$ID"; expect_status "revoke" 200
 run_fetch --config-drive "$D" --skip-seed-file
 check "revoked instance: exit 1" test "$RC" = 1
+
+# --- What ships for guests: the systemd unit and the cloud-config snippet ------------------------
+sed "s|/usr/local/bin/seedwell-fetch|$FETCH|" "$SW_SOURCE_DIR/guest/dist/seedwell-fetch.service" \
+  >"$SW_TMP/seedwell-fetch.service"
+check "systemd unit verifies" systemd-analyze verify "$SW_TMP/seedwell-fetch.service"
+check "systemd unit orders itself before ssh" grep -q '^Before=ssh.service' "$SW_TMP/seedwell-fetch.service"
+check "cloud-config snippet is valid" cloud-init schema --config-file "$SW_SOURCE_DIR/guest/dist/cloud-config.yaml"
 
 sw_stop
 check "server exits cleanly" test "$SW_EXIT" = 0
