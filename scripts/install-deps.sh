@@ -20,7 +20,7 @@ test_pkgs=(
 )
 
 bench_pkgs=(
-  wrk procps pollen socat
+  wrk procps pollen socat xorriso pollinate
 )
 
 want=("${build_pkgs[@]}")
