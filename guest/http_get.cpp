@@ -138,8 +138,9 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// ParseHead fills |reply|'s status and headers from the head text (without the blank line).
-Result<void> ParseHead(std::string_view head, HttpReply& reply) {
+}  // namespace
+
+Result<void> ParseReplyHead(std::string_view head, HttpReply& reply) {
   const auto line_end = head.find("\r\n");
   const std::string_view status_line = head.substr(0, line_end);
   if (status_line.size() < 12 || status_line.substr(0, 7) != "HTTP/1." || status_line[8] != ' ') {
@@ -164,8 +165,6 @@ Result<void> ParseHead(std::string_view head, HttpReply& reply) {
   }
   return {};
 }
-
-}  // namespace
 
 std::string_view HttpReply::Header(std::string_view lower_name) const {
   for (const auto& [name, value] : headers) {
@@ -264,7 +263,7 @@ Result<HttpReply> HttpGet(const HttpUrl& url, std::string_view target,
     const std::string_view seen(reinterpret_cast<const char*>(raw.data()), used);
     head_end = seen.find("\r\n\r\n");
     if (head_end == std::string_view::npos) continue;
-    if (auto parsed = ParseHead(seen.substr(0, head_end), reply); !parsed) {
+    if (auto parsed = ParseReplyHead(seen.substr(0, head_end), reply); !parsed) {
       return tl::unexpected(parsed.error());
     }
     if (Lower(reply.Header("transfer-encoding")).find("chunked") != std::string::npos) {

@@ -43,6 +43,11 @@ struct HttpReply {
   std::string_view Header(std::string_view lower_name) const;
 };
 
+// ParseReplyHead fills |reply|'s status and headers from a response head (the status line and
+// header lines, CRLF-separated, without the blank line). kInvalidArgument if it is not HTTP/1.x
+// with a valid status code or a header line has no name.
+Result<void> ParseReplyHead(std::string_view head, HttpReply& reply);
+
 // HttpGet sends `GET |target|` to |url|'s host with |headers| (name, value) and returns the reply.
 // |target| is the path and query, starting with '/'. It fails with kUnavailable when the host
 // cannot be resolved or reached, the deadline passes or the connection breaks; kInvalidArgument
