@@ -156,7 +156,12 @@ void GetUsage(AppContext& ctx, const Request& req, Response& res) {
   const std::string id = InstanceIdParam(req);
   auto usage = ctx.registry.Usage(id);
   if (!usage) return WriteError(res, usage.error());
-  nlohmann::json out = {{"id", id}, {"bytes_issued", usage->bytes_issued}};
+  nlohmann::json out = {{"id", id},
+                        {"bytes_issued", usage->bytes_issued},
+                        {"bytes_by_transport", nlohmann::json::object()}};
+  for (const auto& [transport, bytes] : usage->bytes_by_transport) {
+    out["bytes_by_transport"][transport] = bytes;
+  }
   out["last_seen_at"] = usage->last_seen_at_ms
                             ? nlohmann::json(FormatRfc3339(*usage->last_seen_at_ms))
                             : nlohmann::json(nullptr);

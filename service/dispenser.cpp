@@ -5,6 +5,8 @@
 
 #include <utility>
 
+#include "service/usage_transport.h"
+
 namespace seedwell {
 
 Dispenser::Dispenser(EntropyService& entropy, Registry& registry, RateLimiter& limiter,
@@ -32,12 +34,13 @@ Result<void> Dispenser::Fill(const Instance& instance, std::span<std::uint8_t> o
     sodium_memzero(out.data(), out.size());
     return generated;
   }
+  const std::string_view name = CanonicalUsageTransport(transport);
   {
     std::lock_guard lock(usage_mu_);
-    pending_usage_[instance.id] += out.size();
+    pending_usage_[UsageKey(instance.id, name)] += out.size();
   }
   if (bytes_issued_ != nullptr) {
-    bytes_issued_->WithLabels({std::string(transport)}).Increment(static_cast<double>(out.size()));
+    bytes_issued_->WithLabels({std::string(name)}).Increment(static_cast<double>(out.size()));
   }
   return {};
 }
@@ -57,18 +60,19 @@ Result<void> Dispenser::Draw(const Instance& instance, std::span<std::uint8_t> o
 }
 
 void Dispenser::FlushUsage() {
-  std::unordered_map<std::string, std::uint64_t> batch;
+  std::map<UsageKey, std::uint64_t> batch;
   {
     std::lock_guard lock(usage_mu_);
     batch.swap(pending_usage_);
   }
-  for (auto& [id, bytes] : batch) {
-    auto recorded = registry_.RecordUsage(id, bytes);
+  for (const auto& [key, bytes] : batch) {
+    const auto& [id, transport] = key;
+    auto recorded = registry_.RecordUsage(id, transport, bytes);
     if (!recorded && recorded.error().code != ErrorCode::kNotFound) {
-      spdlog::warn("event=usage_flush_failed id={} bytes={} error=\"{}\"", id, bytes,
-                   recorded.error().message);
+      spdlog::warn("event=usage_flush_failed id={} transport={} bytes={} error=\"{}\"", id,
+                   transport, bytes, recorded.error().message);
       std::lock_guard lock(usage_mu_);
-      pending_usage_[id] += bytes;  // keep them for the next flush
+      pending_usage_[key] += bytes;  // keep them for the next flush
     }
   }
 }

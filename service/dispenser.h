@@ -3,18 +3,21 @@
 // DRBG and counts them. Transports (HTTP, pollen, EGD) and the Issuer, which signs what it draws,
 // go through it; none touches the DRBG directly.
 //
-// Usage counters are summed in memory and written to the store by FlushUsage (the serve loop calls
-// it every second), so a guest request never waits for a database write; the admin API's usage
-// therefore lags by at most one flush period.
+// Usage counters are summed in memory per instance and transport, and written to the store by
+// FlushUsage (the serve loop calls it every second), so a guest request never waits for a
+// database write; the admin API's usage therefore lags by at most one flush period. Transport
+// names are mapped onto the fixed set of service/usage_transport.h (an unknown name counts as
+// "other"), which bounds both the pending map and the metric's label values.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <utility>
 
 #include "crypto/result.h"
 #include "service/entropy_service.h"
@@ -40,8 +43,9 @@ class Dispenser {
   // Acquisition says how long to wait when refused. It does not check the instance's state.
   Acquisition Reserve(const Instance& instance, std::uint64_t bytes);
 
-  // Fill writes DRBG output into |out| for bytes already reserved, and counts them under
-  // |transport|. kUnavailable (|out| zeroed) while the DRBG is failed closed.
+  // Fill writes DRBG output into |out| for bytes already reserved, and counts them for the
+  // instance and under |transport| (see the top of this file). kUnavailable (|out| zeroed, nothing
+  // counted) while the DRBG is failed closed.
   Result<void> Fill(const Instance& instance, std::span<std::uint8_t> out,
                     std::string_view transport);
 
@@ -50,8 +54,9 @@ class Dispenser {
   Result<void> Draw(const Instance& instance, std::span<std::uint8_t> out,
                     std::string_view transport, std::chrono::milliseconds* retry_after = nullptr);
 
-  // FlushUsage writes the usage summed since the last flush to the registry. Failures are logged
-  // and the bytes kept for the next flush.
+  // FlushUsage writes the usage summed since the last flush to the registry, one record per
+  // instance and transport. Failures are logged and the bytes kept for the next flush, except for
+  // an instance deleted meanwhile, whose bytes are dropped.
   void FlushUsage();
 
  private:
@@ -61,7 +66,9 @@ class Dispenser {
   const BucketLimits default_limits_;
   Family<Counter>* bytes_issued_;
   std::mutex usage_mu_;
-  std::unordered_map<std::string, std::uint64_t> pending_usage_;
+  // UsageKey is (instance id, transport); the transport views static storage of kUsageTransports.
+  using UsageKey = std::pair<std::string, std::string_view>;
+  std::map<UsageKey, std::uint64_t> pending_usage_;  // guarded by usage_mu_
 };
 
 }  // namespace seedwell

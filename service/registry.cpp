@@ -154,11 +154,12 @@ Result<Instance> Registry::Authenticate(std::string_view token_text) {
   return found;
 }
 
-Result<void> Registry::RecordUsage(std::string_view id, std::uint64_t bytes) {
+Result<void> Registry::RecordUsage(std::string_view id, std::string_view transport,
+                                   std::uint64_t bytes) {
   auto canonical = CanonicalId(id);
   if (!canonical) return tl::unexpected(canonical.error());
   const std::int64_t now = now_ms_();
-  auto recorded = store_.RecordUsage(*canonical, bytes, now);
+  auto recorded = store_.RecordUsage(*canonical, transport, bytes, now);
   if (!recorded) return recorded;
   const std::lock_guard lock(cache_mutex_);
   if (const auto it = by_id_.find(*canonical); it != by_id_.end()) {

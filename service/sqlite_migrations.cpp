@@ -14,7 +14,13 @@ namespace {
 // Version 1: instances with their token hash (UNIQUE: one token per instance, and a hash
 // identifies at most one instance), and the append-only config-drive audit log. The audit log
 // has no foreign key to instances on purpose: records must outlive a deleted instance.
-constexpr std::array<const char*, 1> kMigrations = {
+//
+// Version 2: usage per instance and transport. instances.bytes_issued stays the total, so
+// everything reading it is unchanged; bytes issued before this migration are in the total only.
+// Rows go with their instance (ON DELETE CASCADE; SqliteStore turns foreign_keys on). Transport
+// names are checked in code against a fixed set (service/usage_transport.h), not here, so adding
+// a transport needs no table rebuild; the length check bounds what a bug could store.
+constexpr std::array<const char*, 2> kMigrations = {
     R"sql(
 CREATE TABLE instances (
   id TEXT PRIMARY KEY NOT NULL,
@@ -44,6 +50,14 @@ CREATE TABLE config_drive_builds (
   size_bytes INTEGER NOT NULL CHECK (size_bytes >= 0)
 );
 CREATE INDEX config_drive_builds_by_instance ON config_drive_builds (instance_id, seq);
+)sql",
+    R"sql(
+CREATE TABLE instance_usage (
+  instance_id TEXT NOT NULL REFERENCES instances (id) ON DELETE CASCADE,
+  transport TEXT NOT NULL CHECK (length(transport) BETWEEN 1 AND 32),
+  bytes_issued INTEGER NOT NULL DEFAULT 0 CHECK (bytes_issued >= 0),
+  PRIMARY KEY (instance_id, transport)
+) WITHOUT ROWID;
 )sql",
 };
 

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "service/sqlite_migrations.h"
+#include "service/usage_transport.h"
 
 namespace seedwell {
 namespace {
@@ -44,8 +45,16 @@ constexpr const char* kSetToken = "UPDATE instances SET token_hash = ?2 WHERE id
 constexpr const char* kUsage =
     "UPDATE instances SET last_seen_at_ms = ?3, bytes_issued = CASE WHEN bytes_issued > "
     "9223372036854775807 - ?2 THEN 9223372036854775807 ELSE bytes_issued + ?2 END WHERE id = ?1";
+constexpr const char* kTransportUsage =
+    "INSERT INTO instance_usage (instance_id, transport, bytes_issued) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (instance_id, transport) DO UPDATE SET bytes_issued = CASE WHEN bytes_issued > "
+    "9223372036854775807 - excluded.bytes_issued THEN 9223372036854775807 "
+    "ELSE bytes_issued + excluded.bytes_issued END";
 constexpr const char* kSelectUsage =
     "SELECT bytes_issued, last_seen_at_ms FROM instances WHERE id = ?1";
+constexpr const char* kSelectTransportUsage =
+    "SELECT transport, bytes_issued FROM instance_usage WHERE instance_id = ?1 AND "
+    "bytes_issued > 0";
 constexpr const char* kCount = "SELECT state, count(*) FROM instances GROUP BY state";
 constexpr const char* kInsertBuild =
     "INSERT INTO config_drive_builds (instance_id, built_at_ms, key_id, size_bytes) "
@@ -357,23 +366,38 @@ Result<Instance> SqliteStore::FindByTokenHash(const TokenHash& token_hash) {
   return ReadInstance(b);
 }
 
-Result<void> SqliteStore::RecordUsage(std::string_view id, std::uint64_t bytes,
-                                      std::int64_t now_ms) {
+Result<void> SqliteStore::RecordUsage(std::string_view id, std::string_view transport,
+                                      std::uint64_t bytes, std::int64_t now_ms) {
+  if (!IsUsageTransport(transport)) {
+    return Fail(ErrorCode::kInvalidArgument, "usage: unknown transport");
+  }
   const std::lock_guard lock(mutex_);
   // Counters are advisory: skip this commit's fsync (see the file comment in the header).
   if (auto relaxed = Exec("PRAGMA synchronous = NORMAL"); !relaxed) return relaxed;
   Result<void> result = Write([&]() -> Result<void> {
-    auto stmt = Prepare(kUsage);
-    if (!stmt) return tl::unexpected(stmt.error());
-    Binder b(*stmt);
-    b.Text(1, id);
-    b.Int(2, Clamp(bytes));
-    b.Int(3, now_ms);
-    if (const int rc = b.Step(); rc != SQLITE_DONE) {
-      return tl::unexpected(SqlError(db_, rc, "database usage"));
+    auto total = Prepare(kUsage);
+    if (!total) return tl::unexpected(total.error());
+    {
+      Binder b(*total);
+      b.Text(1, id);
+      b.Int(2, Clamp(bytes));
+      b.Int(3, now_ms);
+      if (const int rc = b.Step(); rc != SQLITE_DONE) {
+        return tl::unexpected(SqlError(db_, rc, "database usage"));
+      }
+      if (sqlite3_changes(db_) == 0)
+        return Fail(ErrorCode::kNotFound, "no instance " + std::string(id));
     }
-    if (sqlite3_changes(db_) == 0)
-      return Fail(ErrorCode::kNotFound, "no instance " + std::string(id));
+    if (bytes == 0) return {};  // only transports that issued bytes get a row
+    auto per_transport = Prepare(kTransportUsage);
+    if (!per_transport) return tl::unexpected(per_transport.error());
+    Binder b(*per_transport);
+    b.Text(1, id);
+    b.Text(2, transport);
+    b.Int(3, Clamp(bytes));
+    if (const int rc = b.Step(); rc != SQLITE_DONE) {
+      return tl::unexpected(SqlError(db_, rc, "database transport usage"));
+    }
     return {};
   });
   if (auto full = Exec("PRAGMA synchronous = FULL"); !full) return full;
@@ -382,16 +406,38 @@ Result<void> SqliteStore::RecordUsage(std::string_view id, std::uint64_t bytes,
 
 Result<Usage> SqliteStore::GetUsage(std::string_view id) {
   const std::lock_guard lock(mutex_);
-  auto stmt = Prepare(kSelectUsage);
-  if (!stmt) return tl::unexpected(stmt.error());
-  Binder b(*stmt);
-  b.Text(1, id);
-  const int rc = b.Step();
-  if (rc == SQLITE_DONE) return Fail(ErrorCode::kNotFound, "no instance " + std::string(id));
-  if (rc != SQLITE_ROW) return tl::unexpected(SqlError(db_, rc, "database usage"));
+  auto total = Prepare(kSelectUsage);
+  if (!total) return tl::unexpected(total.error());
+  auto per_transport = Prepare(kSelectTransportUsage);
+  if (!per_transport) return tl::unexpected(per_transport.error());
+  // One read transaction, so the total and the per-transport counters come from one snapshot.
+  if (auto begun = Exec("BEGIN"); !begun) return tl::unexpected(begun.error());
+  Result<Usage> usage = ReadUsage(*total, *per_transport, id);
+  if (auto ended = Exec("COMMIT"); !ended) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    if (usage) return tl::unexpected(ended.error());
+  }
+  return usage;
+}
+
+Result<Usage> SqliteStore::ReadUsage(sqlite3_stmt* total, sqlite3_stmt* per_transport,
+                                     std::string_view id) {
   Usage usage;
-  usage.bytes_issued = static_cast<std::uint64_t>(b.ColumnInt(0));
-  if (!b.IsNull(1)) usage.last_seen_at_ms = b.ColumnInt(1);
+  {
+    Binder b(total);
+    b.Text(1, id);
+    const int rc = b.Step();
+    if (rc == SQLITE_DONE) return Fail(ErrorCode::kNotFound, "no instance " + std::string(id));
+    if (rc != SQLITE_ROW) return tl::unexpected(SqlError(db_, rc, "database usage"));
+    usage.bytes_issued = static_cast<std::uint64_t>(b.ColumnInt(0));
+    if (!b.IsNull(1)) usage.last_seen_at_ms = b.ColumnInt(1);
+  }
+  Binder b(per_transport);
+  b.Text(1, id);
+  for (int rc = b.Step(); rc != SQLITE_DONE; rc = b.Step()) {
+    if (rc != SQLITE_ROW) return tl::unexpected(SqlError(db_, rc, "database transport usage"));
+    usage.bytes_by_transport.emplace(b.ColumnText(0), static_cast<std::uint64_t>(b.ColumnInt(1)));
+  }
   return usage;
 }
 

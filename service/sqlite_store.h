@@ -45,7 +45,8 @@ class SqliteStore final : public Store {
   Result<void> Delete(std::string_view id) override;
   Result<void> SetTokenHash(std::string_view id, const TokenHash& token_hash) override;
   Result<Instance> FindByTokenHash(const TokenHash& token_hash) override;
-  Result<void> RecordUsage(std::string_view id, std::uint64_t bytes, std::int64_t now_ms) override;
+  Result<void> RecordUsage(std::string_view id, std::string_view transport, std::uint64_t bytes,
+                           std::int64_t now_ms) override;
   Result<Usage> GetUsage(std::string_view id) override;
   Result<StateCounts> CountByState() override;
   Result<void> RecordConfigDriveBuild(const ConfigDriveBuild& build) override;
@@ -64,6 +65,9 @@ class SqliteStore final : public Store {
   // hold mutex_.
   template <typename Body>
   Result<void> Write(Body&& body);
+  // ReadUsage runs the prepared |total| and |per_transport| usage queries for |id|; kNotFound if
+  // there is no such instance. Callers hold mutex_ and an open transaction.
+  Result<Usage> ReadUsage(sqlite3_stmt* total, sqlite3_stmt* per_transport, std::string_view id);
 
   std::mutex mutex_;
   sqlite3* db_;

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,10 +51,14 @@ struct StateCounts {
   bool operator==(const StateCounts&) const = default;
 };
 
-// Usage is an instance's running counters.
+// Usage is an instance's running counters. |bytes_issued| is the total over every transport;
+// |bytes_by_transport| holds, per transport of service/usage_transport.h that issued any, the
+// bytes counted since per-transport counting began (schema version 2), so its sum can be less
+// than the total on a database that was upgraded. Every counter saturates at INT64_MAX.
 struct Usage {
   std::uint64_t bytes_issued = 0;
   std::optional<std::int64_t> last_seen_at_ms;
+  std::map<std::string, std::uint64_t> bytes_by_transport;
   bool operator==(const Usage&) const = default;
 };
 
@@ -97,13 +102,15 @@ class Store {
   // kNotFound.
   virtual Result<Instance> FindByTokenHash(const TokenHash& token_hash) = 0;
 
-  // RecordUsage adds |bytes| to the instance's bytes_issued (saturating) and sets last_seen_at to
-  // |now_ms|; kNotFound if there is none. Called once per guest request, so it must be cheap;
-  // an implementation may trade the durability of the latest counts for speed.
-  virtual Result<void> RecordUsage(std::string_view id, std::uint64_t bytes,
-                                   std::int64_t now_ms) = 0;
+  // RecordUsage adds |bytes| to the instance's bytes_issued and to its counter for |transport|
+  // (both saturating, in one transaction) and sets last_seen_at to |now_ms|. kInvalidArgument if
+  // |transport| is not in kUsageTransports (nothing is written), kNotFound if there is no such
+  // instance. Called about once a second per busy instance, so it must be cheap; an
+  // implementation may trade the durability of the latest counts for speed.
+  virtual Result<void> RecordUsage(std::string_view id, std::string_view transport,
+                                   std::uint64_t bytes, std::int64_t now_ms) = 0;
 
-  // GetUsage returns the instance's counters, or kNotFound.
+  // GetUsage returns the instance's counters (see Usage), or kNotFound.
   virtual Result<Usage> GetUsage(std::string_view id) = 0;
 
   // CountByState returns how many instances are in each state.

@@ -58,6 +58,7 @@ check "patch applied" test "$(jq -r '.metadata.role + "|" + (.rate_limit.burst_b
 api PATCH "/v1/instances/$ID" '{"id":"6a1f2c1e-9a55-4b39-9d3c-1f0a0b6c7d8f"}'; expect_status "patch id refused" 400
 api GET "/v1/instances/$ID/usage"; expect_status "usage" 200; contract "/v1/instances/{id}/usage"
 check "usage starts at zero" test "$(jq .bytes_issued <<<"$RESP")" = 0
+check "no transport has issued anything" test "$(jq -c .bytes_by_transport <<<"$RESP")" = '{}'
 api POST "/v1/instances/$ID/token"; expect_status "rotate token" 200; contract "/v1/instances/{id}/token"
 check "rotated token differs" test "$(jq -r .token <<<"$RESP")" != "$TOKEN1"
 

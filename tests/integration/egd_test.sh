@@ -47,6 +47,7 @@ wait_usage() {
 # The socket is created with the instance, reported as egd_socket, and has the configured mode.
 api POST /v1/instances "{\"id\":\"$A\",\"project_id\":\"p\",\"allowed_cidrs\":[\"127.0.0.1/32\"]}"
 expect_status "create A" 201; contract /v1/instances
+TOKEN_A=$(jq -r .token <<<"$RESP")
 check "egd_socket reported" test "$(jq -r .egd_socket <<<"$RESP")" = "$EGD_DIR/$A.sock"
 check "socket exists" test -S "$EGD_DIR/$A.sock"
 check "socket mode 0660" test "$(stat -c %a "$EGD_DIR/$A.sock")" = 660
@@ -60,6 +61,18 @@ check "blocking reads over tcp" $CLIENT "$EGD_TCP" read 4 64
 check "usage counters moved" wait_usage "$A" $((BYTES + 256))
 check "bytes_issued{transport=egd} counted" \
   test "$(metric 'seedwell_bytes_issued_total{transport="egd"}' | cut -d. -f1)" -ge $((BYTES + 256))
+check "usage counted under egd alone" \
+  usage_until "$A" ".bytes_by_transport == {egd: .bytes_issued} and .bytes_issued >= $((BYTES + 256))"
+contract "/v1/instances/{id}/usage"
+EGD_BYTES=$(jq .bytes_by_transport.egd <<<"$RESP")
+
+# The same instance over the HTTP guest API: its usage moves on both transports, counted apart.
+HTTP_STATUS=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN_A" \
+  "$GUEST_URL/v1/entropy?bytes=100")
+check "http draw for A ($HTTP_STATUS)" test "$HTTP_STATUS" = 200
+check "usage moved on both transports" usage_until "$A" \
+  ".bytes_by_transport == {egd: $EGD_BYTES, http: 100} and .bytes_issued == $EGD_BYTES + 100"
+contract "/v1/instances/{id}/usage"
 
 # An instance without allowed addresses is not a TCP identity; TCP refuses unknown peers.
 api POST /v1/instances "{\"id\":\"$B\",\"project_id\":\"p\",\"rate_limit\":{\"bytes_per_second\":255,\"burst_bytes\":255}}"

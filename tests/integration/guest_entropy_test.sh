@@ -101,6 +101,10 @@ gcall HEAD /v1/entropy "${AUTH[@]}"; check "HEAD entropy 405" test "$RESP_STATUS
 gcall HEAD /openstack/latest/meta_data.json "${AUTH[@]}"; check "HEAD meta_data 405" test "$RESP_STATUS" = 405
 gcall HEAD "/?challenge=x" "${AUTH[@]}"; check "HEAD pollen 405" test "$RESP_STATUS" = 405
 check "HEAD drew nothing" test "$(usage_of "$A")" = "$before"
+# So far A drew only blocks (64 + 64 + 32 + 40 * 16 + 48 bytes), all counted under http.
+check "usage counted under http alone" \
+  usage_until "$A" '.bytes_by_transport == {http: .bytes_issued} and .bytes_issued >= 848'
+contract "/v1/instances/{id}/usage"
 gcall PUT /v1/entropy "${AUTH[@]}"; expect_status "PUT 405" 405
 check "Allow lists GET, POST" grep -qi '^allow: .*GET.*POST' <<<"$RESP_HEADERS"
 gcall DELETE / "${AUTH[@]}"; expect_status "DELETE / 405" 405
@@ -178,6 +182,12 @@ gcall POST / "${AUTH[@]}"; expect_status "pollen without challenge" 400
 gcall POST / "${AUTH[@]}" --data "challenge=$(head -c 600 /dev/zero | tr '\0' a)"; expect_status "oversize challenge body" 413
 gcall GET "/?challenge=$(head -c 600 /dev/zero | tr '\0' a)" "${AUTH[@]}"; expect_status "oversize challenge" 400
 gcall POST / --data "challenge=$CH"; expect_status "pollen without identity" 401
+
+# A's usage per transport: blocks, two 512-byte metadata seeds and pollen, each counted apart.
+check "usage split by transport" usage_until "$A" '(.bytes_by_transport | keys) == ["http", "openstack", "pollen"]
+  and .bytes_by_transport.openstack >= 1024 and .bytes_by_transport.pollen >= 64
+  and .bytes_by_transport.http >= 848 and (.bytes_by_transport | add) == .bytes_issued'
+contract "/v1/instances/{id}/usage"
 
 # Oversize headers, too many headers, oversize body.
 gcall GET /v1/entropy "${AUTH[@]}" -H "X-Big: $(head -c 6000 /dev/zero | tr '\0' a)"

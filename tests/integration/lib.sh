@@ -90,6 +90,18 @@ sw_finish() {
   [ "$SW_FAILS" -eq 0 ]
 }
 
+# usage_until ID FILTER: polls GET /v1/instances/ID/usage (flushed once a second) for up to 5 s
+# until the jq FILTER holds for it; the last response stays in $RESP. Returns 1 if it never does.
+usage_until() {
+  local i
+  for i in $(seq 1 50); do
+    api GET "/v1/instances/$1/usage"
+    if [ "$RESP_STATUS" = 200 ] && jq -e "$2" <<<"$RESP" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
 # contract TEMPLATE: records the last admin call (method, route template, status, body) for the
 # OpenAPI contract check that sw_contract_check runs at the end.
 contract() {

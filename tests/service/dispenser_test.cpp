@@ -1,10 +1,14 @@
 #include "service/dispenser.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <memory>
+#include <span>
+#include <string>
 
 #include "service/sqlite_store.h"
 #include "tests/fakes/fake_clock.h"
@@ -59,8 +63,65 @@ TEST_F(DispenserTest, DrawsDistinctOutputAndCountsItAfterAFlush) {
   EXPECT_EQ(registry_->Usage(kId)->bytes_issued, 0U);  // not flushed yet
   dispenser_->FlushUsage();
   EXPECT_EQ(registry_->Usage(kId)->bytes_issued, 128U);
+  EXPECT_EQ(registry_->Usage(kId)->bytes_by_transport,
+            (std::map<std::string, std::uint64_t>{{"egd", 64}, {"http", 64}}));
   EXPECT_EQ(bytes_issued_.WithLabels({"http"}).Value(), 64);
   EXPECT_EQ(bytes_issued_.WithLabels({"egd"}).Value(), 64);
+}
+
+TEST_F(DispenserTest, UsageIsSummedPerTransportBetweenFlushes) {
+  std::array<std::uint8_t, 100> out{};
+  for (const char* transport : {"http", "egd", "egd", "pollen", "openstack", "egd"}) {
+    ASSERT_TRUE(dispenser_->Draw(instance_, out, transport).has_value());
+  }
+  ASSERT_TRUE(dispenser_->Fill(instance_, std::span(out).first(55), "egd").has_value());
+  dispenser_->FlushUsage();
+  EXPECT_EQ(*registry_->Usage(kId),
+            (Usage{655,
+                   1'700'000'000'000,
+                   {{"egd", 355}, {"http", 100}, {"openstack", 100}, {"pollen", 100}}}));
+  ASSERT_TRUE(dispenser_->Draw(instance_, out, "http").has_value());
+  dispenser_->FlushUsage();
+  dispenser_->FlushUsage();  // nothing pending: nothing added twice
+  EXPECT_EQ(registry_->Usage(kId)->bytes_by_transport.at("http"), 200U);
+  EXPECT_EQ(registry_->Usage(kId)->bytes_issued, 755U);
+}
+
+TEST_F(DispenserTest, AFailedFlushKeepsTheBytesForTheNextOne) {
+  std::array<std::uint8_t, 40> out{};
+  ASSERT_TRUE(dispenser_->Draw(instance_, out, "http").has_value());
+  ASSERT_TRUE(dispenser_->Draw(instance_, out, "egd").has_value());
+  // Another connection makes writes of the egd counter fail (the http one still succeeds).
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.File("db.sqlite").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TRIGGER fail_egd BEFORE INSERT ON instance_usage "
+                         "WHEN NEW.transport = 'egd' BEGIN SELECT RAISE(ABORT, 'injected'); END",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  dispenser_->FlushUsage();
+  EXPECT_EQ(registry_->Usage(kId)->bytes_by_transport,
+            (std::map<std::string, std::uint64_t>{{"http", 40}}));
+  EXPECT_EQ(registry_->Usage(kId)->bytes_issued, 40U);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TRIGGER fail_egd", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  ASSERT_TRUE(dispenser_->Draw(instance_, out, "egd").has_value());
+  dispenser_->FlushUsage();  // the kept 40 and the new 40
+  EXPECT_EQ(registry_->Usage(kId)->bytes_by_transport,
+            (std::map<std::string, std::uint64_t>{{"egd", 80}, {"http", 40}}));
+  EXPECT_EQ(registry_->Usage(kId)->bytes_issued, 120U);
+}
+
+TEST_F(DispenserTest, UnknownTransportNamesCountAsOther) {
+  std::array<std::uint8_t, 10> out{};
+  for (const char* transport : {"gopher", "HTTP", ""}) {
+    ASSERT_TRUE(dispenser_->Draw(instance_, out, transport).has_value());
+  }
+  dispenser_->FlushUsage();
+  EXPECT_EQ(registry_->Usage(kId)->bytes_by_transport,
+            (std::map<std::string, std::uint64_t>{{"other", 30}}));
+  EXPECT_EQ(bytes_issued_.WithLabels({"other"}).Value(), 30);
+  EXPECT_EQ(bytes_issued_.WithLabels({"gopher"}).Value(), 0);
 }
 
 TEST_F(DispenserTest, RateLimitRefusesWithAWaitAndChargesNothing) {

@@ -129,11 +129,16 @@ TEST_F(RegistryTest, UsageIsRecordedAndVisibleThroughTheCache) {
   const auto created = *registry_.Create(NewInstance());
   ASSERT_TRUE(registry_.Authenticate(created.token).has_value());
   now_ += 10;
-  ASSERT_TRUE(registry_.RecordUsage(kId, 64).has_value());
-  ASSERT_TRUE(registry_.RecordUsage(kId, 64).has_value());
-  EXPECT_EQ(*registry_.Usage(kId), (Usage{128, now_.load()}));
-  EXPECT_EQ(registry_.Authenticate(created.token)->bytes_issued, 128U);
-  EXPECT_EQ(registry_.RecordUsage("x", 1).error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(registry_.RecordUsage(kId, "http", 64).has_value());
+  ASSERT_TRUE(registry_.RecordUsage(kUpperId, "egd", 64).has_value());
+  ASSERT_TRUE(registry_.RecordUsage(kId, "egd", 191).has_value());
+  EXPECT_EQ(*registry_.Usage(kId), (Usage{319, now_.load(), {{"egd", 255}, {"http", 64}}}));
+  EXPECT_EQ(registry_.Authenticate(created.token)->bytes_issued, 319U);
+  EXPECT_EQ(registry_.RecordUsage(kId, "carrier-pigeon", 1).error().code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(registry_.Authenticate(created.token)->bytes_issued, 319U);  // refused: not cached
+  EXPECT_EQ(registry_.Usage(kId)->bytes_issued, 319U);
+  EXPECT_EQ(registry_.RecordUsage("x", "http", 1).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(registry_.Usage("00000000-0000-4000-8000-000000000000").error().code,
             ErrorCode::kNotFound);
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "service/sqlite_migrations.h"
+#include "service/usage_transport.h"
 #include "tests/fakes/temp_dir.h"
 
 namespace seedwell {
@@ -166,7 +167,7 @@ TEST_F(SqliteStoreTest, ListFiltersAndPaginatesInIdOrder) {
 TEST_F(SqliteStoreTest, UpdateChangesMutableFieldsOnly) {
   const Instance original = MakeInstance(1);
   ASSERT_TRUE(store_->Create(original, HashFor(1)).has_value());
-  ASSERT_TRUE(store_->RecordUsage(original.id, 10, 5000).has_value());
+  ASSERT_TRUE(store_->RecordUsage(original.id, "http", 10, 5000).has_value());
   Instance changed = original;
   changed.name = "renamed";
   changed.project_id = "other";  // ignored: not mutable
@@ -200,15 +201,85 @@ TEST_F(SqliteStoreTest, TokenHashesFindAndReplace) {
 
 TEST_F(SqliteStoreTest, UsageAccumulatesAndSaturates) {
   ASSERT_TRUE(store_->Create(MakeInstance(1), HashFor(1)).has_value());
-  EXPECT_EQ(*store_->GetUsage(IdFor(1)), (Usage{0, std::nullopt}));
-  ASSERT_TRUE(store_->RecordUsage(IdFor(1), 64, 100).has_value());
-  ASSERT_TRUE(store_->RecordUsage(IdFor(1), 36, 200).has_value());
-  EXPECT_EQ(*store_->GetUsage(IdFor(1)), (Usage{100, 200}));
-  ASSERT_TRUE(store_->RecordUsage(IdFor(1), UINT64_MAX, 300).has_value());
-  ASSERT_TRUE(store_->RecordUsage(IdFor(1), 5, 400).has_value());
-  EXPECT_EQ(store_->GetUsage(IdFor(1))->bytes_issued, static_cast<std::uint64_t>(INT64_MAX));
-  EXPECT_EQ(store_->RecordUsage(IdFor(2), 1, 1).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(*store_->GetUsage(IdFor(1)), (Usage{0, std::nullopt, {}}));
+  ASSERT_TRUE(store_->RecordUsage(IdFor(1), "http", 64, 100).has_value());
+  ASSERT_TRUE(store_->RecordUsage(IdFor(1), "http", 36, 200).has_value());
+  EXPECT_EQ(*store_->GetUsage(IdFor(1)), (Usage{100, 200, {{"http", 100}}}));
+  ASSERT_TRUE(store_->RecordUsage(IdFor(1), "http", UINT64_MAX, 300).has_value());
+  ASSERT_TRUE(store_->RecordUsage(IdFor(1), "http", 5, 400).has_value());
+  const auto saturated = *store_->GetUsage(IdFor(1));
+  EXPECT_EQ(saturated.bytes_issued, static_cast<std::uint64_t>(INT64_MAX));
+  EXPECT_EQ(saturated.bytes_by_transport.at("http"), static_cast<std::uint64_t>(INT64_MAX));
+  EXPECT_EQ(store_->RecordUsage(IdFor(2), "http", 1, 1).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(store_->GetUsage(IdFor(2)).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, UsageIsCountedPerTransportAndInTotal) {
+  ASSERT_TRUE(store_->Create(MakeInstance(1), HashFor(1)).has_value());
+  ASSERT_TRUE(store_->Create(MakeInstance(2), HashFor(2)).has_value());
+  ASSERT_TRUE(store_->RecordUsage(IdFor(1), "http", 64, 100).has_value());
+  ASSERT_TRUE(store_->RecordUsage(IdFor(1), "egd", 255, 110).has_value());
+  ASSERT_TRUE(store_->RecordUsage(IdFor(1), "egd", 45, 120).has_value());
+  ASSERT_TRUE(store_->RecordUsage(IdFor(1), "openstack", 0, 130).has_value());
+  ASSERT_TRUE(store_->RecordUsage(IdFor(2), "pollen", 7, 140).has_value());
+  // A zero count marks the instance seen but gives its transport no entry.
+  EXPECT_EQ(*store_->GetUsage(IdFor(1)), (Usage{364, 130, {{"egd", 300}, {"http", 64}}}));
+  EXPECT_EQ(*store_->GetUsage(IdFor(2)), (Usage{7, 140, {{"pollen", 7}}}));
+  // The total column the instance rows carry agrees.
+  EXPECT_EQ(store_->Get(IdFor(1))->bytes_issued, 364U);
+}
+
+TEST_F(SqliteStoreTest, UsageRefusesUnknownTransportsAndWritesNothing) {
+  ASSERT_TRUE(store_->Create(MakeInstance(1), HashFor(1)).has_value());
+  for (const char* bad : {"", "HTTP", "ftp", "http ", "other-thing"}) {
+    EXPECT_EQ(store_->RecordUsage(IdFor(1), bad, 10, 100).error().code, ErrorCode::kInvalidArgument)
+        << bad;
+  }
+  EXPECT_EQ(store_->RecordUsage(IdFor(9), "nope", 10, 100).error().code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(*store_->GetUsage(IdFor(1)), (Usage{0, std::nullopt, {}}));
+  for (const std::string_view transport : kUsageTransports) {
+    EXPECT_TRUE(store_->RecordUsage(IdFor(1), transport, 1, 100).has_value()) << transport;
+  }
+  EXPECT_EQ(store_->GetUsage(IdFor(1))->bytes_by_transport.size(), kUsageTransports.size());
+}
+
+TEST_F(SqliteStoreTest, UsageTotalAndTransportCounterChangeTogetherOrNotAtAll) {
+  ASSERT_TRUE(store_->Create(MakeInstance(1), HashFor(1)).has_value());
+  ASSERT_TRUE(store_->RecordUsage(IdFor(1), "http", 10, 100).has_value());
+  // Another connection makes every per-transport write fail after the total was updated.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TRIGGER fail_usage BEFORE INSERT ON instance_usage "
+                         "BEGIN SELECT RAISE(ABORT, 'injected'); END",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  EXPECT_FALSE(store_->RecordUsage(IdFor(1), "egd", 5, 200).has_value());
+  EXPECT_EQ(*store_->GetUsage(IdFor(1)), (Usage{10, 100, {{"http", 10}}}));  // rolled back
+  ASSERT_EQ(sqlite3_exec(db, "DROP TRIGGER fail_usage", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  ASSERT_TRUE(store_->RecordUsage(IdFor(1), "egd", 5, 200).has_value());
+  EXPECT_EQ(*store_->GetUsage(IdFor(1)), (Usage{15, 200, {{"egd", 5}, {"http", 10}}}));
+}
+
+TEST_F(SqliteStoreTest, DeletingAnInstanceDeletesItsTransportCounters) {
+  ASSERT_TRUE(store_->Create(MakeInstance(1), HashFor(1)).has_value());
+  ASSERT_TRUE(store_->RecordUsage(IdFor(1), "egd", 99, 100).has_value());
+  ASSERT_TRUE(store_->Delete(IdFor(1)).has_value());
+  // A new instance under the same id starts from zero rather than inheriting the old rows.
+  ASSERT_TRUE(store_->Create(MakeInstance(1), HashFor(1)).has_value());
+  EXPECT_EQ(*store_->GetUsage(IdFor(1)), (Usage{0, std::nullopt, {}}));
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM instance_usage", -1, &stmt, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
 }
 
 TEST_F(SqliteStoreTest, DeleteRemovesInstanceButKeepsAudit) {
@@ -251,7 +322,7 @@ TEST_F(SqliteStoreTest, CountsByStateAndPings) {
 
 TEST_F(SqliteStoreTest, ReopenKeepsEverything) {
   ASSERT_TRUE(store_->Create(MakeInstance(1), HashFor(1)).has_value());
-  ASSERT_TRUE(store_->RecordUsage(IdFor(1), 77, 123).has_value());
+  ASSERT_TRUE(store_->RecordUsage(IdFor(1), "egd", 77, 123).has_value());
   ASSERT_TRUE(store_->RecordConfigDriveBuild({IdFor(1), 10, "k1", 5}).has_value());
   Instance expected = *store_->Get(IdFor(1));
   store_.reset();
@@ -259,6 +330,7 @@ TEST_F(SqliteStoreTest, ReopenKeepsEverything) {
   auto reopened = SqliteStore::Open(path_);
   EXPECT_EQ(*reopened->Get(IdFor(1)), expected);
   EXPECT_EQ(reopened->Get(IdFor(1))->bytes_issued, 77U);
+  EXPECT_EQ(*reopened->GetUsage(IdFor(1)), (Usage{77, 123, {{"egd", 77}}}));
   EXPECT_EQ(reopened->FindByTokenHash(HashFor(1))->id, IdFor(1));
   EXPECT_EQ(reopened->ListConfigDriveBuilds(IdFor(1))->size(), 1U);
 }
