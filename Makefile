@@ -1,19 +1,21 @@
 # seedwell: two commands on a fresh Debian 12 machine.
 #   make run    install missing packages, build, start the service on 127.0.0.1
 #   make test   install missing packages, build, run every test (and the sanitizer build, and lint)
-# Other targets: build, unit, test-vm, lint, format, bench, asan, clean.
+# Other targets: build, unit, test-vm, lint, format, bench, asan, fuzz, clean.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 20
 STATE_DIR  ?= $(CURDIR)/state
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 LAUNCHER   := $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache,)
 SOURCES     = $(shell git ls-files -co --exclude-standard -- 'crypto/*.h' 'crypto/*.cpp' \
                 'service/*.h' 'service/*.cpp' 'api/*.h' 'api/*.cpp' 'guest/*.h' 'guest/*.cpp' 'tests/*.h' 'tests/*.cpp' \
-                'bench/*.cpp' 2>/dev/null)
+                'bench/*.cpp' 'fuzz/*.cpp' 2>/dev/null)
 
-.PHONY: deps test-deps build run test unit test-vm asan lint format bench clean
+.PHONY: deps test-deps build run test unit test-vm asan fuzz lint format bench clean
 
 deps:
 	@scripts/install-deps.sh build
@@ -50,6 +52,13 @@ asan: test-deps $(ASAN_BUILD)/build.ninja
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 900
 
+# The libFuzzer targets (fuzz/), built with Clang, each run for FUZZ_SECONDS from its seed corpus.
+fuzz: test-deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DSEEDWELL_FUZZ=ON -DSEEDWELL_BUILD_BENCH=OFF >/dev/null
+	cmake --build $(FUZZ_BUILD) --target fuzzers -j $(JOBS)
+	scripts/run-fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 # clang-format check and clang-tidy on the project's own folders.
 lint: test-deps build
 	clang-format --dry-run -Werror $(SOURCES)
@@ -62,10 +71,10 @@ lint: test-deps build
 format:
 	clang-format -i $(SOURCES)
 
-test: lint unit asan
+test: lint unit asan fuzz
 
 bench:
 	scripts/run-benchmarks.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

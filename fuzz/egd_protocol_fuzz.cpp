@@ -52,7 +52,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::span<const std::uint8_t> input(data, size);
   const Outcome whole = Parse(input, size == 0 ? 1 : size);
   const Outcome bytewise = Parse(input, 1);
-  if (whole.unknown_at != bytewise.unknown_at || whole.requests.size() != bytewise.requests.size()) {
+  if (whole.unknown_at != bytewise.unknown_at ||
+      whole.requests.size() != bytewise.requests.size()) {
     std::abort();
   }
   for (std::size_t i = 0; i < whole.requests.size(); ++i) {

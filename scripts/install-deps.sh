@@ -12,7 +12,7 @@ build_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(
-  clang-format clang-tidy curl python3 python3-yaml python3-jsonschema python3-nacl
+  clang-format clang-tidy clang libclang-rt-14-dev curl python3 python3-yaml python3-jsonschema python3-nacl
   rng-tools5 prometheus jq genisoimage xorriso cloud-init pollinate systemd util-linux
   # The VM boot test (tests/integration/vm_boot_test.sh): QEMU under TCG, Debian's kernel and its
   # modules, a static busybox for the initramfs, cpio to pack it, modprobe to resolve modules.
