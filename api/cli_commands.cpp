@@ -13,34 +13,6 @@
 #include "service/entropy_service.h"
 
 namespace seedwell {
-namespace {
-
-EntropyOptions OptionsFrom(const EntropyFlags& flags) {
-  EntropyOptions o;
-  auto enabled = [&flags](const char* name) {
-    return std::find(flags.sources.begin(), flags.sources.end(), name) != flags.sources.end();
-  };
-  o.sources.rdseed = enabled("rdseed");
-  o.sources.rdrand = enabled("rdrand");
-  o.sources.hwrng = enabled("hwrng");
-  o.sources.kernel = enabled("kernel");
-  o.sources.hwrng_path = flags.hwrng_path;
-  o.policy.allow_kernel_only = flags.allow_kernel_only;
-  return o;
-}
-
-}  // namespace
-
-void AddEntropyFlags(CLI::App& command, EntropyFlags& flags) {
-  command.add_option("--sources", flags.sources, "Entropy sources: rdseed, rdrand, hwrng, kernel")
-      ->delimiter(',')
-      ->check(CLI::IsMember({"rdseed", "rdrand", "hwrng", "kernel"}))
-      ->capture_default_str();
-  command.add_option("--hwrng-path", flags.hwrng_path, "Hardware RNG device")
-      ->capture_default_str();
-  command.add_flag("--allow-kernel-only", flags.allow_kernel_only,
-                   "Allow seeding from the kernel alone when no hardware source is healthy");
-}
 
 int RunSelftestCommand(const EntropyFlags& flags, std::ostream& out) {
   bool ok = true;
@@ -53,7 +25,7 @@ int RunSelftestCommand(const EntropyFlags& flags, std::ostream& out) {
   }
   ok = AllSelfTestsPassed(results);
 
-  auto entropy = EntropyService::Create(OptionsFrom(flags), SteadyClock::Instance());
+  auto entropy = EntropyService::Create(EntropyOptionsFrom(flags), SteadyClock::Instance());
   if (!entropy) {
     out << "entropy sources: " << entropy.error().message << "\n";
     return 1;
@@ -86,7 +58,7 @@ int RunRandomCommand(const EntropyFlags& flags, std::uint64_t bytes, std::FILE* 
     spdlog::critical("self-tests failed; run `seedwell selftest` for details");
     return 1;
   }
-  auto entropy = EntropyService::Create(OptionsFrom(flags), SteadyClock::Instance());
+  auto entropy = EntropyService::Create(EntropyOptionsFrom(flags), SteadyClock::Instance());
   if (!entropy) {
     spdlog::critical("entropy sources: {}", entropy.error().message);
     return 1;

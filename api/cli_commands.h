@@ -1,26 +1,16 @@
 // The offline subcommands of seedwell: selftest, random and keygen. Each returns the process exit
-// code and writes its report to the stream it is given; logs go to stderr.
+// code and writes its report to the stream it is given; logs go to stderr. Their entropy flags
+// (EntropyFlags, AddEntropyFlags) are in api/entropy_flags.h.
 #pragma once
-
-#include <CLI/CLI.hpp>
 
 #include <cstdint>
 #include <cstdio>
 #include <ostream>
 #include <string>
-#include <vector>
+
+#include "api/entropy_flags.h"
 
 namespace seedwell {
-
-// EntropyFlags selects the entropy sources for the offline commands (like serve's flags).
-struct EntropyFlags {
-  std::vector<std::string> sources = {"rdseed", "rdrand", "hwrng", "kernel"};
-  std::string hwrng_path = "/dev/hwrng";
-  bool allow_kernel_only = false;
-};
-
-// AddEntropyFlags registers --sources, --hwrng-path and --allow-kernel-only on |command|.
-void AddEntropyFlags(CLI::App& command, EntropyFlags& flags);
 
 // RunSelftestCommand runs the power-on self-tests, seeds a DRBG from the sources and prints each
 // test and each source with its state and measured rate. Returns 1 if any self-test fails or the

@@ -91,18 +91,7 @@ Result<BuiltDrive> Run(const ConfigDriveFlags& flags) {
   auto store = SqliteStore::Open(database);
   Registry registry(*store, [] { return static_cast<std::int64_t>(SystemUnixMillis()); });
 
-  EntropyOptions options;
-  auto enabled = [&flags](const char* name) {
-    return std::find(flags.entropy.sources.begin(), flags.entropy.sources.end(), name) !=
-           flags.entropy.sources.end();
-  };
-  options.sources.rdseed = enabled("rdseed");
-  options.sources.rdrand = enabled("rdrand");
-  options.sources.hwrng = enabled("hwrng");
-  options.sources.kernel = enabled("kernel");
-  options.sources.hwrng_path = flags.entropy.hwrng_path;
-  options.policy.allow_kernel_only = flags.entropy.allow_kernel_only;
-  auto entropy = EntropyService::Create(options, SteadyClock::Instance());
+  auto entropy = EntropyService::Create(EntropyOptionsFrom(flags.entropy), SteadyClock::Instance());
   if (!entropy) return tl::unexpected(entropy.error());
   if (auto seeded = (*entropy)->Seed(); !seeded) return tl::unexpected(seeded.error());
 

@@ -9,7 +9,7 @@
 #include <ostream>
 #include <string>
 
-#include "api/cli_commands.h"
+#include "api/entropy_flags.h"
 
 namespace seedwell {
 

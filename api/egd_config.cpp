@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "api/option_registration.h"
 #include "api/serve_config.h"
 
 namespace seedwell {
@@ -12,52 +13,54 @@ unsigned EgdConfig::SocketMode() const {
 }
 
 void AddEgdOptions(CLI::App& serve, EgdConfig& c) {
-  auto add = [&serve](const std::string& name, auto& value, const std::string& help) {
-    return serve.add_option("--" + name, value, help)
-        ->envname(EnvironmentName(name))
-        ->capture_default_str();
-  };
-  auto flag = [&serve](const std::string& name, bool& value, const std::string& help) {
-    serve.add_flag("--" + name, value, help)->envname(EnvironmentName(name));
-  };
-  add("egd-listen", c.listen, "HOST:PORT of the EGD TCP listener (callers identified by address)");
-  add("egd-socket-dir", c.socket_dir,
+  AddSetting(serve, "egd-listen", c.listen,
+             "HOST:PORT of the EGD TCP listener (callers identified by address)");
+  AddSetting(
+      serve, "egd-socket-dir", c.socket_dir,
       "Directory for per-instance EGD Unix sockets (INSTANCE-ID.sock, created with the instance)");
-  add("egd-socket-mode", c.socket_mode, "Octal permissions of each per-instance EGD socket");
-  flag("egd-allow-anonymous", c.allow_anonymous,
-       "Serve EGD TCP callers that match no instance, from one shared strict bucket");
-  add("egd-anonymous-rate-bytes-per-second", c.anonymous_rate_bytes_per_second,
-      "Rate of the anonymous EGD bucket, bytes/s")
+  AddSetting(serve, "egd-socket-mode", c.socket_mode,
+             "Octal permissions of each per-instance EGD socket");
+  AddSettingFlag(serve, "egd-allow-anonymous", c.allow_anonymous,
+                 "Serve EGD TCP callers that match no instance, from one shared strict bucket");
+  AddSetting(serve, "egd-anonymous-rate-bytes-per-second", c.anonymous_rate_bytes_per_second,
+             "Rate of the anonymous EGD bucket, bytes/s")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 30));
-  add("egd-anonymous-burst-bytes", c.anonymous_burst_bytes, "Burst of the anonymous EGD bucket")
+  AddSetting(serve, "egd-anonymous-burst-bytes", c.anonymous_burst_bytes,
+             "Burst of the anonymous EGD bucket")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 30));
-  add("egd-max-connections", c.max_connections, "Open EGD connections allowed per listener")
+  AddSetting(serve, "egd-max-connections", c.max_connections,
+             "Open EGD connections allowed per listener")
       ->check(CLI::Range(1, 1000000));
-  add("egd-max-connections-per-peer", c.max_connections_per_peer,
-      "Open EGD TCP connections allowed per source address")
+  AddSetting(serve, "egd-max-connections-per-peer", c.max_connections_per_peer,
+             "Open EGD TCP connections allowed per source address")
       ->check(CLI::Range(1, 1000000));
-  add("egd-max-pending", c.max_pending, "EGD requests queued per connection before reading pauses")
+  AddSetting(serve, "egd-max-pending", c.max_pending,
+             "EGD requests queued per connection before reading pauses")
       ->check(CLI::Range(1, 4096));
-  add("egd-request-timeout-ms", c.request_timeout_ms,
-      "Close an EGD connection whose request stays incomplete this long")
+  AddSetting(serve, "egd-request-timeout-ms", c.request_timeout_ms,
+             "Close an EGD connection whose request stays incomplete this long")
       ->check(CLI::Range(10, 600000));
-  add("egd-write-timeout-ms", c.write_timeout_ms,
-      "Close an EGD connection that does not read its replies for this long")
+  AddSetting(serve, "egd-write-timeout-ms", c.write_timeout_ms,
+             "Close an EGD connection that does not read its replies for this long")
       ->check(CLI::Range(10, 600000));
-  add("egd-idle-timeout-ms", c.idle_timeout_ms,
-      "Close an EGD connection idle this long (0: never, as QEMU keeps one connection open)")
+  AddSetting(serve, "egd-idle-timeout-ms", c.idle_timeout_ms,
+             "Close an EGD connection idle this long (0: never, as QEMU keeps one connection open)")
       ->check(CLI::Range(0, 86400000));
-  add("egd-max-wait-ms", c.max_wait_ms, "Longest an EGD blocking read waits for its bytes")
+  AddSetting(serve, "egd-max-wait-ms", c.max_wait_ms,
+             "Longest an EGD blocking read waits for its bytes")
       ->check(CLI::Range(10, 3600000));
-  add("upstream-egd", c.upstream,
+  AddSetting(
+      serve, "upstream-egd", c.upstream,
       "Read entropy from this EGD server: HOST:PORT or a Unix socket path (source upstream-egd)");
-  add("upstream-egd-timeout-ms", c.upstream_timeout_ms, "Timeout of one upstream EGD read")
+  AddSetting(serve, "upstream-egd-timeout-ms", c.upstream_timeout_ms,
+             "Timeout of one upstream EGD read")
       ->check(CLI::Range(10, 600000));
-  add("upstream-egd-min-entropy", c.upstream_min_entropy,
-      "Assessed min-entropy of the upstream's output, bits per byte (health-test cutoffs)")
+  AddSetting(serve, "upstream-egd-min-entropy", c.upstream_min_entropy,
+             "Assessed min-entropy of the upstream's output, bits per byte (health-test cutoffs)")
       ->check(CLI::Range(0.5, 8.0));
-  flag("allow-upstream-only", c.allow_upstream_only,
-       "Let the upstream EGD source alone satisfy the seeding policy (no hardware source)");
+  AddSettingFlag(
+      serve, "allow-upstream-only", c.allow_upstream_only,
+      "Let the upstream EGD source alone satisfy the seeding policy (no hardware source)");
 }
 
 Result<void> FinishEgdConfig(EgdConfig& c, std::vector<std::string>& sources) {

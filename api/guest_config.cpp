@@ -2,42 +2,38 @@
 
 #include <algorithm>
 
-#include "api/serve_config.h"
+#include "api/option_registration.h"
 #include "service/instance.h"
 
 namespace seedwell {
 
 void AddGuestOptions(CLI::App& serve, GuestConfig& c) {
-  auto add = [&serve](const std::string& name, auto& value, const std::string& help) {
-    return serve.add_option("--" + name, value, help)
-        ->envname(EnvironmentName(name))
-        ->capture_default_str();
-  };
-  add("guest-identity", c.identity,
-      "Guest identity modes, comma-separated: token, proxy (Neutron metadata proxy), "
-      "source-address")
+  AddSetting(serve, "guest-identity", c.identity,
+             "Guest identity modes, comma-separated: token, proxy (Neutron metadata proxy), "
+             "source-address")
       ->delimiter(',');
-  add("guest-proxy-secret-file", c.proxy_secret_file,
+  AddSetting(
+      serve, "guest-proxy-secret-file", c.proxy_secret_file,
       "File holding the Neutron metadata proxy shared secret (required by --guest-identity proxy)");
-  add("guest-trusted-proxies", c.trusted_proxies,
-      "CIDRs of proxies whose X-Forwarded-For is honoured, comma-separated")
+  AddSetting(serve, "guest-trusted-proxies", c.trusted_proxies,
+             "CIDRs of proxies whose X-Forwarded-For is honoured, comma-separated")
       ->delimiter(',');
-  add("guest-untrusted-forwarded-for", c.untrusted_forwarded_for,
-      "X-Forwarded-For from other peers: ignore (use the socket peer) or refuse (403)")
+  AddSetting(serve, "guest-untrusted-forwarded-for", c.untrusted_forwarded_for,
+             "X-Forwarded-For from other peers: ignore (use the socket peer) or refuse (403)")
       ->check(CLI::IsMember({"ignore", "refuse"}));
-  serve
-      .add_flag("--guest-allow-anonymous", c.allow_anonymous,
-                "Serve callers with no identity, rate-limited per source address")
-      ->envname(EnvironmentName("guest-allow-anonymous"));
-  add("guest-anonymous-rate-bytes-per-second", c.anonymous_rate_bytes_per_second,
-      "Entropy rate per anonymous source address, bytes/s")
+  AddSettingFlag(serve, "guest-allow-anonymous", c.allow_anonymous,
+                 "Serve callers with no identity, rate-limited per source address");
+  AddSetting(serve, "guest-anonymous-rate-bytes-per-second", c.anonymous_rate_bytes_per_second,
+             "Entropy rate per anonymous source address, bytes/s")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 30));
-  add("guest-anonymous-burst-bytes", c.anonymous_burst_bytes,
-      "Burst per anonymous source address, bytes")
+  AddSetting(serve, "guest-anonymous-burst-bytes", c.anonymous_burst_bytes,
+             "Burst per anonymous source address, bytes")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 30));
-  add("guest-max-bytes", c.max_bytes, "Largest entropy block a guest may ask for, bytes")
+  AddSetting(serve, "guest-max-bytes", c.max_bytes,
+             "Largest entropy block a guest may ask for, bytes")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{65536}));
-  add("guest-signing", c.signing,
+  AddSetting(
+      serve, "guest-signing", c.signing,
       "batch: Merkle-batch signatures of concurrent requests; direct: one signature per block")
       ->check(CLI::IsMember({"batch", "direct"}));
 }

@@ -7,11 +7,7 @@
 
 #include "api/http_server.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -21,12 +17,10 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
-#include <optional>
 #include <utility>
 
 #include <spdlog/spdlog.h>
 
-#include "api/bounded_stream.h"
 #include "api/json_error.h"
 
 namespace seedwell {
@@ -37,10 +31,8 @@ using std::chrono::steady_clock;
 
 constexpr int kBacklog = 4096;
 constexpr std::size_t kMaxLingering = 512;
-constexpr std::chrono::milliseconds kLingerTime{500};
 constexpr std::chrono::milliseconds kTick{20};
 constexpr std::chrono::milliseconds kAcceptPause{100};
-constexpr std::size_t kReadChunk = 4096;
 const char* const kUnmatched = "(unmatched)";
 
 // The route pattern whose handler is running on this worker thread, for RequestRecord.
@@ -63,20 +55,6 @@ std::string CodeForStatus(int status) {
   }
 }
 
-void Address(const sockaddr_storage& addr, std::string& ip, int& port) {
-  std::array<char, INET6_ADDRSTRLEN> text{};
-  if (addr.ss_family == AF_INET6) {
-    const auto& a6 = reinterpret_cast<const sockaddr_in6&>(addr);
-    inet_ntop(AF_INET6, &a6.sin6_addr, text.data(), text.size());
-    port = ntohs(a6.sin6_port);
-  } else {
-    const auto& a4 = reinterpret_cast<const sockaddr_in&>(addr);
-    inet_ntop(AF_INET, &a4.sin_addr, text.data(), text.size());
-    port = ntohs(a4.sin_port);
-  }
-  ip = text.data();
-}
-
 bool MethodTakesBody(const std::string& method) {
   return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
 }
@@ -90,27 +68,10 @@ struct HttpServer::Route {
   bool head = false;
 };
 
-struct HttpServer::Connection {
-  std::unique_ptr<Transport> transport;
-  std::string peer_ip;
-  int peer_port = 0;
-  std::string local_ip;
-  int local_port = 0;
-  bool counted = false;  // against total and per-peer caps
-  enum class State { kReading, kDispatched, kLingering } state = State::kReading;
-  std::string buffer;
-  std::optional<RequestHead> head;
-  std::size_t body_limit = 0;
-  bool continue_sent = false;
-  TimePoint started{};   // first byte of the current request
-  TimePoint deadline{};  // idle, request or linger deadline, by state
-  std::size_t served = 0;
-  bool keep = false;  // set by the worker: connection may serve another request
-};
-
 HttpServer::HttpServer(HttpServerOptions options) : options_(std::move(options)) {
-  head_limits_ =
-      HeadLimits{options_.max_header_bytes, options_.max_headers, options_.max_header_line_bytes};
+  limits_ = HttpConnectionLimits{
+      HeadLimits{options_.max_header_bytes, options_.max_headers, options_.max_header_line_bytes},
+      options_.request_deadline, options_.idle_timeout, options_.max_requests_per_connection};
   set_keep_alive_max_count(options_.max_requests_per_connection);
   set_keep_alive_timeout(
       std::max<time_t>(1, std::chrono::ceil<std::chrono::seconds>(options_.idle_timeout).count()));
@@ -222,7 +183,7 @@ Result<int> HttpServer::Listen(const std::string& host, int port) {
   socklen_t len = sizeof(bound);
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
   std::string ip;
-  Address(bound, ip, bound_port_);
+  SocketAddressText(bound, ip, bound_port_);
   listen_fd_ = fd;
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -279,14 +240,14 @@ void HttpServer::Run() {
     Sweep(now);
     if (stopping_) {
       const bool busy = std::any_of(connections_.begin(), connections_.end(), [](const auto& kv) {
-        return kv.second->state != Connection::State::kLingering;
+        return kv.second->state() != HttpConnection::State::kLingering;
       });
       if (!busy || now >= stop_deadline_) break;
     }
   }
   // Out of grace: make workers still writing fail fast, wait for them, then close everything.
   for (auto& [fd, c] : connections_) {
-    if (c->state == Connection::State::kDispatched) ::shutdown(fd, SHUT_RDWR);
+    if (c->state() == HttpConnection::State::kDispatched) ::shutdown(fd, SHUT_RDWR);
   }
   pool_->Shutdown();
   {
@@ -313,89 +274,47 @@ void HttpServer::AcceptAll(TimePoint now) {
       }
       return;
     }
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    auto c = std::make_unique<Connection>();
-    Address(addr, c->peer_ip, c->peer_port);
-    sockaddr_storage local{};
-    len = sizeof(local);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
-    Address(local, c->local_ip, c->local_port);
-    c->transport = tls_ ? tls_->NewTransport(fd) : std::make_unique<Transport>(fd);
-    if (!c->transport) continue;
-    c->deadline = now + std::min(options_.idle_timeout, options_.request_deadline);
-    Connection& ref = *c;
+    auto c = HttpConnection::Accept(fd, addr, tls_.get(), limits_, now);
+    if (!c) continue;
+    HttpConnection& ref = *c;
     connections_[fd] = std::move(c);
     Watch(fd, EPOLLIN, true);
-    std::size_t& from_peer = per_peer_[ref.peer_ip];
+    std::size_t& from_peer = per_peer_[ref.peer_ip()];
     if (open_connections_ >= options_.max_connections ||
         from_peer >= options_.max_connections_per_peer) {
-      if (from_peer == 0) per_peer_.erase(ref.peer_ip);
+      if (from_peer == 0) per_peer_.erase(ref.peer_ip());
       if (tls_) {
         Close(ref);  // a refusal is not worth a TLS handshake
       } else {
-        Reject(ref, HttpError{503, "unavailable", "too many connections"});
+        Reject(ref, {HttpError{503, "unavailable", "too many connections"}, ""});
       }
       continue;
     }
     ++from_peer;
     ++open_connections_;
-    ref.counted = true;
+    ref.set_counted(true);
   }
 }
 
-void HttpServer::OnReadable(Connection& c, TimePoint now) {
-  std::array<char, kReadChunk> chunk{};
-  while (c.state != Connection::State::kDispatched) {
-    std::size_t want = chunk.size();
-    if (c.state == Connection::State::kReading) {
-      const std::size_t cap =
-          c.head ? c.head->head_bytes + c.head->content_length : options_.max_header_bytes + 1;
-      if (c.buffer.size() >= cap) break;
-      want = std::min(want, cap - c.buffer.size());
-    }
-    const ssize_t n = c.transport->Read(chunk.data(), want);
-    if (n == kWouldBlock) break;
-    if (n <= 0) {
+void HttpServer::OnReadable(HttpConnection& c, TimePoint now) {
+  const HttpNext next =
+      c.OnReadable(now, [this](const RequestHead& head) { return CheckRoute(head); });
+  switch (next.action) {
+    case HttpNext::Action::kWait:
+      return;
+    case HttpNext::Action::kDispatch:
+      Dispatch(c);
+      return;
+    case HttpNext::Action::kRefuse:
+      Reject(c, next.refusal);
+      return;
+    case HttpNext::Action::kClose:
       Close(c);
       return;
-    }
-    if (c.state == Connection::State::kLingering) continue;  // drain and discard
-    if (c.buffer.empty() && !c.head) {
-      c.started = now;
-      c.deadline = now + options_.request_deadline;
-    }
-    c.buffer.append(chunk.data(), static_cast<std::size_t>(n));
-  }
-  if (c.state == Connection::State::kReading) Advance(c, now);
-}
-
-void HttpServer::Advance(Connection& c, TimePoint now) {
-  if (!c.head) {
-    if (c.buffer.empty()) return;
-    auto parsed = ParseRequestHead(c.buffer, head_limits_);
-    if (!parsed) {
-      Reject(c, parsed.error());
-      return;
-    }
-    if (!parsed->has_value()) return;  // need more bytes
-    c.head = std::move(**parsed);
-    if (!CheckRoute(c)) return;
-  }
-  const std::size_t need = c.head->head_bytes + c.head->content_length;
-  if (c.buffer.size() >= need) {
-    Dispatch(c);
-    return;
-  }
-  if (c.head->expect_continue && !c.continue_sent) {
-    constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    c.continue_sent = true;
-    c.transport->WriteAll(kContinue.data(), kContinue.size(), now + kTick);
   }
 }
 
-bool HttpServer::CheckRoute(Connection& c) {
-  const RequestHead& head = *c.head;
+std::optional<HttpRefusal> HttpServer::CheckRoute(const RequestHead& head) const {
   const std::string path = httplib::detail::decode_url(std::string(head.Path()), false);
   std::set<std::string> allowed;
   const Route* chosen = nullptr;
@@ -406,32 +325,27 @@ bool HttpServer::CheckRoute(Connection& c) {
     if (route->head) allowed.insert("HEAD");
     if (chosen == nullptr && route->body_limits.contains(method)) chosen = route.get();
   }
-  if (allowed.empty()) {
-    Reject(c, HttpError{404, "not_found", "no such resource"});
-    return false;
-  }
+  if (allowed.empty()) return HttpRefusal{HttpError{404, "not_found", "no such resource"}, ""};
   if (chosen == nullptr || (head.method == "HEAD" && !chosen->head)) {
     std::string allow;
     for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
-    Reject(c, HttpError{405, "method_not_allowed", head.method + " is not allowed here"}, allow);
-    return false;
+    return HttpRefusal{HttpError{405, "method_not_allowed", head.method + " is not allowed here"},
+                       allow};
   }
   if (head.content_length > 0 && !MethodTakesBody(head.method)) {
-    Reject(c, HttpError{400, "invalid_argument", head.method + " requests carry no body"});
-    return false;
+    return HttpRefusal{HttpError{400, "invalid_argument", head.method + " requests carry no body"},
+                       ""};
   }
-  c.body_limit = chosen->body_limits.at(method);
-  if (head.content_length > c.body_limit) {
-    Reject(c, HttpError{413, "payload_too_large", "request body is too large"});
-    return false;
+  if (head.content_length > chosen->body_limits.at(method)) {
+    return HttpRefusal{HttpError{413, "payload_too_large", "request body is too large"}, ""};
   }
-  return true;
+  return std::nullopt;
 }
 
-void HttpServer::Dispatch(Connection& c) {
-  c.state = Connection::State::kDispatched;
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.transport->fd(), nullptr);
-  Connection* ptr = &c;
+void HttpServer::Dispatch(HttpConnection& c) {
+  c.BeginDispatch();
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd(), nullptr);
+  HttpConnection* ptr = &c;
   const bool queued = pool_->Submit([this, ptr] {
     Serve(*ptr);
     {
@@ -442,52 +356,34 @@ void HttpServer::Dispatch(Connection& c) {
     [[maybe_unused]] const ssize_t n = ::write(wake_fd_, &one, sizeof(one));
   });
   if (!queued) {
-    c.state = Connection::State::kReading;
-    Watch(c.transport->fd(), EPOLLIN, true);
-    Reject(c, HttpError{503, "unavailable", "server busy"});
+    c.CancelDispatch();
+    Watch(c.fd(), EPOLLIN, true);
+    Reject(c, {HttpError{503, "unavailable", "server busy"}, ""});
   }
 }
 
-void HttpServer::Serve(Connection& c) {
-  const RequestHead& head = *c.head;
-  const std::string request =
-      head.Sanitised() + c.buffer.substr(head.head_bytes, head.content_length);
-  BoundedStream stream(request, *c.transport, c.peer_ip, c.peer_port, c.local_ip, c.local_port,
-                       options_.request_deadline);
-  const bool close =
-      head.wants_close || stop_requested_ || c.served + 1 >= options_.max_requests_per_connection;
-  bool connection_closed = false;
-  bool ok = false;
+void HttpServer::Serve(HttpConnection& c) {
   t_route = kUnmatched;
-  try {
-    ok = process_request(stream, close, connection_closed, nullptr);
-  } catch (...) {  // a last resort: cpp-httplib itself threw (e.g. bad_alloc)
-    spdlog::error("http: request processing threw; closing connection");
-  }
-  ok = stream.Flush() && ok;
-  c.keep = ok && !close && !connection_closed;
-  ++c.served;
-  Notify(t_route, head.method, stream.Status(), c.started, c.peer_ip);
+  const int status = c.Serve(
+      [this](httplib::Stream& stream, bool close, bool& connection_closed) {
+        return process_request(stream, close, connection_closed, nullptr);
+      },
+      stop_requested_);
+  Notify(t_route, c.head()->method, status, c.started(), c.peer_ip());
 }
 
 void HttpServer::DrainReturned(TimePoint now) {
-  std::vector<Connection*> done;
+  std::vector<HttpConnection*> done;
   {
     std::lock_guard lock(returned_mu_);
     done.swap(returned_);
   }
-  for (Connection* c : done) {
-    if (!c->keep || stopping_) {
+  for (HttpConnection* c : done) {
+    if (!c->StartNextRequest(now, stopping_)) {
       Close(*c);
       continue;
     }
-    c->buffer.erase(0, c->head->head_bytes + c->head->content_length);
-    c->head.reset();
-    c->continue_sent = false;
-    c->state = Connection::State::kReading;
-    c->started = now;
-    c->deadline = now + (c->buffer.empty() ? options_.idle_timeout : options_.request_deadline);
-    Watch(c->transport->fd(), EPOLLIN, true);
+    Watch(c->fd(), EPOLLIN, true);
     OnReadable(*c, now);  // a pipelined request, or TLS bytes already decrypted
   }
 }
@@ -497,67 +393,48 @@ void HttpServer::Sweep(TimePoint now) {
     accept_paused_until_ = TimePoint{};
     Watch(listen_fd_, EPOLLIN, false);
   }
-  std::vector<Connection*> expired;
+  std::vector<std::pair<HttpConnection*, HttpConnection::Expiry>> expired;
   for (auto& [fd, c] : connections_) {
-    if (c->state == Connection::State::kDispatched) continue;
-    const bool idle = c->state == Connection::State::kReading && c->buffer.empty();
-    if (now >= c->deadline || (stopping_ && idle)) expired.push_back(c.get());
+    const HttpConnection::Expiry expiry = c->CheckDeadline(now, stopping_);
+    if (expiry != HttpConnection::Expiry::kNone) expired.emplace_back(c.get(), expiry);
   }
-  for (Connection* c : expired) {
-    if (c->state == Connection::State::kReading && !c->buffer.empty() && now >= c->deadline) {
-      Reject(*c, HttpError{408, "request_timeout", "request not received in time"});
+  for (const auto& [c, expiry] : expired) {
+    if (expiry == HttpConnection::Expiry::kRequestTimeout) {
+      Reject(*c, {HttpError{408, "request_timeout", "request not received in time"}, ""});
     } else {
       Close(*c);
     }
   }
 }
 
-void HttpServer::Reject(Connection& c, const HttpError& error, const std::string& allow) {
-  const std::string body = JsonErrorBody(error.code, error.message);
-  const bool head = c.head && c.head->method == "HEAD";
-  std::string response =
-      "HTTP/1.1 " + std::to_string(error.status) + " " + std::string(HttpReason(error.status)) +
-      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-      "\r\nConnection: close\r\n";
-  if (!allow.empty()) response += "Allow: " + allow + "\r\n";
-  response += "\r\n";
-  if (!head) response += body;
+void HttpServer::Reject(HttpConnection& c, const HttpRefusal& refusal) {
   const TimePoint now = steady_clock::now();
-  // One non-blocking attempt: a refusal is small and must never hold the loop.
-  [[maybe_unused]] const ssize_t n = c.transport->Write(response.data(), response.size());
-  Notify(c.head ? kUnmatched : "", c.head ? c.head->method : "", error.status,
-         c.started == TimePoint{} ? now : c.started, c.peer_ip);
-  Linger(c, now);
-}
-
-void HttpServer::Linger(Connection& c, TimePoint now) {
+  c.WriteRefusal(refusal);
+  const auto& head = c.head();
+  Notify(head ? kUnmatched : "", head ? head->method : "", refusal.error.status,
+         c.started() == TimePoint{} ? now : c.started(), c.peer_ip());
   if (lingering_ >= kMaxLingering) {
     Close(c);
     return;
   }
-  // Read and discard what the client still sends, so closing does not reset the connection
-  // before the client has read our answer.
-  c.transport->ShutdownWrite();
-  if (c.counted) {
-    c.counted = false;
-    --open_connections_;
-    if (--per_peer_[c.peer_ip] == 0) per_peer_.erase(c.peer_ip);
-  }
-  c.state = Connection::State::kLingering;
-  c.deadline = now + kLingerTime;
-  c.buffer.clear();
+  Uncount(c);
+  c.StartLinger(now);
   ++lingering_;
 }
 
-void HttpServer::Close(Connection& c) {
-  if (c.counted) {
-    --open_connections_;
-    if (--per_peer_[c.peer_ip] == 0) per_peer_.erase(c.peer_ip);
-  }
-  if (c.state == Connection::State::kLingering) --lingering_;
-  const int fd = c.transport->fd();
+void HttpServer::Uncount(HttpConnection& c) {
+  if (!c.counted()) return;
+  c.set_counted(false);
+  --open_connections_;
+  if (--per_peer_[c.peer_ip()] == 0) per_peer_.erase(c.peer_ip());
+}
+
+void HttpServer::Close(HttpConnection& c) {
+  Uncount(c);
+  if (c.state() == HttpConnection::State::kLingering) --lingering_;
+  const int fd = c.fd();
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
-  connections_.erase(fd);  // destroys the Transport, which closes the socket
+  connections_.erase(fd);  // destroys the connection, which closes the socket
 }
 
 void HttpServer::Notify(const std::string& route, const std::string& method, int status,

@@ -11,6 +11,10 @@
 // never a worker thread; every request has one total deadline from its first byte; connections
 // are capped in total and per source address; refusals are a JSON 503 written at once.
 //
+// The per-connection state machine (reading, parsing, keep-alive, refusals, deadlines) is
+// HttpConnection (http_connection.h); this file keeps the listener, the epoll loop, the caps, the
+// worker pool and the routes.
+//
 // TLS (admin listener) runs on the same loop: Transport wraps the socket in an OpenSSL session, so
 // TLS connections get every protection above. httplib::SSLServer was not used because it reads
 // the socket itself with per-recv timeouts and would bypass all of them.
@@ -26,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <regex>
 #include <set>
 #include <string>
@@ -34,6 +39,7 @@
 
 #include <httplib.h>
 
+#include "api/http_connection.h"
 #include "api/request_head.h"
 #include "api/transport.h"
 #include "api/worker_pool.h"
@@ -74,13 +80,16 @@ class HttpServer final : private httplib::Server {
  public:
   using Handler = httplib::Server::Handler;
 
+  // HttpServer makes a server bounded by |options|; it neither binds nor starts threads.
   explicit HttpServer(HttpServerOptions options);
+  // ~HttpServer stops the workers and closes every connection and socket it still owns.
   ~HttpServer() override;
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Get registers |handler| for GET on the regex |pattern| (cpp-httplib syntax). HEAD is refused
-  // with 405 unless AllowHead(pattern) is called.
+  // Get registers |handler| (the server keeps it) for GET on the regex |pattern| (cpp-httplib
+  // syntax; an invalid one throws std::regex_error, a start-up error). HEAD is refused with 405
+  // unless AllowHead(pattern) is called.
   void Get(const std::string& pattern, Handler handler);
   // Post, Put, Patch and Delete register |handler| for that method; a request body may hold up
   // to |max_body_bytes| (0: HttpServerOptions::max_body_bytes), larger ones get 413.
@@ -110,30 +119,28 @@ class HttpServer final : private httplib::Server {
 
  private:
   struct Route;
-  struct Connection;
-  using TimePoint = std::chrono::steady_clock::time_point;
+  using TimePoint = HttpConnection::TimePoint;
 
   Route& RouteFor(const std::string& pattern);
   void AddBodyRoute(const std::string& method, const std::string& pattern, std::size_t limit);
   Handler Wrap(const std::string& pattern, Handler handler);
 
   void AcceptAll(TimePoint now);
-  void OnReadable(Connection& c, TimePoint now);
-  void Advance(Connection& c, TimePoint now);
-  bool CheckRoute(Connection& c);
-  void Dispatch(Connection& c);
-  void Serve(Connection& c);
+  void OnReadable(HttpConnection& c, TimePoint now);
+  std::optional<HttpRefusal> CheckRoute(const RequestHead& head) const;
+  void Dispatch(HttpConnection& c);
+  void Serve(HttpConnection& c);
   void DrainReturned(TimePoint now);
   void Sweep(TimePoint now);
-  void Reject(Connection& c, const HttpError& error, const std::string& allow = "");
-  void Linger(Connection& c, TimePoint now);
-  void Close(Connection& c);
+  void Reject(HttpConnection& c, const HttpRefusal& refusal);
+  void Uncount(HttpConnection& c);
+  void Close(HttpConnection& c);
   void Notify(const std::string& route, const std::string& method, int status, TimePoint started,
               const std::string& peer);
   bool Watch(int fd, unsigned events, bool add);
 
   HttpServerOptions options_;
-  HeadLimits head_limits_;
+  HttpConnectionLimits limits_;  // borrowed by every connection
   std::vector<std::unique_ptr<Route>> routes_;
   std::function<void(const RequestRecord&)> observer_;
   std::shared_ptr<TlsContext> tls_;
@@ -146,7 +153,7 @@ class HttpServer final : private httplib::Server {
   std::atomic<std::size_t> open_connections_{0};
 
   // Loop-thread state.
-  std::unordered_map<int, std::unique_ptr<Connection>> connections_;
+  std::unordered_map<int, std::unique_ptr<HttpConnection>> connections_;
   std::map<std::string, std::size_t> per_peer_;
   std::size_t lingering_ = 0;
   bool stopping_ = false;
@@ -155,7 +162,7 @@ class HttpServer final : private httplib::Server {
   std::unique_ptr<WorkerPool> pool_;
 
   std::mutex returned_mu_;
-  std::vector<Connection*> returned_;  // handed back by workers
+  std::vector<HttpConnection*> returned_;  // handed back by workers
 };
 
 }  // namespace seedwell

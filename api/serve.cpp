@@ -14,6 +14,7 @@
 #include "api/app_context.h"
 #include "api/config_drive_routes.h"
 #include "api/egd_service.h"
+#include "api/entropy_flags.h"
 #include "api/guest_routes.h"
 #include "api/health_routes.h"
 #include "api/http_server.h"
@@ -34,19 +35,14 @@ std::int64_t NowUnixMs() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-EntropyOptions EntropyOptionsFrom(const ServeConfig& c) {
-  EntropyOptions o;
-  auto enabled = [&c](const char* name) {
-    return std::find(c.sources.begin(), c.sources.end(), name) != c.sources.end();
-  };
-  o.sources.rdseed = enabled("rdseed");
-  o.sources.rdrand = enabled("rdrand");
-  o.sources.hwrng = enabled("hwrng");
-  o.sources.kernel = enabled("kernel");
-  o.sources.hwrng_path = c.hwrng_path;
+// ServeEntropyOptions maps serve's settings to EntropyOptions: the sources shared with the
+// offline commands (EntropyOptionsFrom), then what only serve has (required sources, the upstream
+// EGD source, DRBG reseeding).
+EntropyOptions ServeEntropyOptions(const ServeConfig& c) {
+  EntropyOptions o = EntropyOptionsFrom(EntropyFlags{
+      .sources = c.sources, .hwrng_path = c.hwrng_path, .allow_kernel_only = c.allow_kernel_only});
   o.policy.required_sources = c.require_sources;
-  o.policy.allow_kernel_only = c.allow_kernel_only;
-  if (enabled(kUpstreamEgdSourceName)) o.sources.upstream_egd = c.egd.upstream;
+  if (SourceListed(c.sources, kUpstreamEgdSourceName)) o.sources.upstream_egd = c.egd.upstream;
   o.sources.upstream_egd_timeout = std::chrono::milliseconds(c.egd.upstream_timeout_ms);
   o.sources.upstream_egd_min_entropy = c.egd.upstream_min_entropy;
   o.policy.allow_upstream_only = c.egd.allow_upstream_only;
@@ -158,7 +154,7 @@ int RunServe(ServeConfig config) {
     Registry registry(*store, NowUnixMs);
     AddressIndex addresses(registry, NowUnixMs);
 
-    auto entropy = EntropyService::Create(EntropyOptionsFrom(config), SteadyClock::Instance());
+    auto entropy = EntropyService::Create(ServeEntropyOptions(config), SteadyClock::Instance());
     if (!entropy) throw std::runtime_error("entropy sources: " + entropy.error().message);
     (void)(*entropy)->Seed();  // a failure leaves it failed closed; the reseed thread retries
     (*entropy)->StartReseeding();

@@ -6,6 +6,8 @@
 #include <memory>
 #include <set>
 
+#include "api/option_registration.h"
+
 namespace seedwell {
 namespace {
 
@@ -38,15 +40,6 @@ std::string DirOf(const std::string& state_dir, const char* leaf) {
 
 }  // namespace
 
-std::string EnvironmentName(const std::string& flag_name) {
-  std::string env = "SEEDWELL_";
-  for (char c : flag_name) {
-    env += (c == '-' || c == '.') ? '_'
-                                  : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  return env;
-}
-
 Result<HostPort> ParseHostPort(const std::string& text) {
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
@@ -76,61 +69,60 @@ void AddServeOptions(CLI::App& serve, ServeConfig& c) {
                    "Read settings from this TOML/INI file (keys named like the flags; "
                    "env SEEDWELL_CONFIG)",
                    env_config != nullptr);
-  auto add = [&serve](const std::string& name, auto& value, const std::string& help) {
-    return serve.add_option("--" + name, value, help)
-        ->envname(EnvironmentName(name))
-        ->capture_default_str();
-  };
-  add("state-dir", c.state_dir, "Directory for the database, signing keys and the admin token");
-  add("guest-listen", c.guest_listen, "HOST:PORT of the guest listener (port 0 picks a free port)");
-  add("admin-listen", c.admin_listen, "HOST:PORT of the admin listener (port 0 picks a free port)");
-  add("public-url", c.public_url,
-      "Base URL guests use to reach the guest listener "
-      "(default: http://GUEST-LISTEN)");
-  add("admin-tls-cert", c.admin_tls_cert, "PEM certificate: serve the admin listener over TLS");
-  add("admin-tls-key", c.admin_tls_key, "PEM private key for --admin-tls-cert");
-  add("admin-token-file", c.admin_token_file,
+  AddSetting(serve, "state-dir", c.state_dir,
+             "Directory for the database, signing keys and the admin token");
+  AddSetting(serve, "guest-listen", c.guest_listen,
+             "HOST:PORT of the guest listener (port 0 picks a free port)");
+  AddSetting(serve, "admin-listen", c.admin_listen,
+             "HOST:PORT of the admin listener (port 0 picks a free port)");
+  AddSetting(serve, "public-url", c.public_url,
+             "Base URL guests use to reach the guest listener "
+             "(default: http://GUEST-LISTEN)");
+  AddSetting(serve, "admin-tls-cert", c.admin_tls_cert,
+             "PEM certificate: serve the admin listener over TLS");
+  AddSetting(serve, "admin-tls-key", c.admin_tls_key, "PEM private key for --admin-tls-cert");
+  AddSetting(
+      serve, "admin-token-file", c.admin_token_file,
       "File holding the admin bearer token (default STATE/admin-token, generated on first start)");
-  add("admin-token-hash", c.admin_token_hash,
-      "Accept the admin token with this hash instead of a token file (see seedwell keygen)");
-  add("database", c.database, "SQLite database file (default STATE/seedwell.db)");
-  add("sources", c.sources, "Entropy sources to use: rdseed, rdrand, hwrng, kernel")
+  AddSetting(serve, "admin-token-hash", c.admin_token_hash,
+             "Accept the admin token with this hash instead of a token file (see seedwell keygen)");
+  AddSetting(serve, "database", c.database, "SQLite database file (default STATE/seedwell.db)");
+  AddSetting(serve, "sources", c.sources, "Entropy sources to use: rdseed, rdrand, hwrng, kernel")
       ->delimiter(',');
-  add("require-sources", c.require_sources,
-      "Sources that must be healthy for seeding (default: any hardware source)")
+  AddSetting(serve, "require-sources", c.require_sources,
+             "Sources that must be healthy for seeding (default: any hardware source)")
       ->delimiter(',');
-  serve
-      .add_flag("--allow-kernel-only", c.allow_kernel_only,
-                "Allow seeding from the kernel alone when no hardware source is healthy")
-      ->envname(EnvironmentName("allow-kernel-only"));
-  add("hwrng-path", c.hwrng_path, "Hardware RNG device to read (TPM, virtio-rng)");
-  add("reseed-interval", c.reseed_interval_s, "Seconds between DRBG reseeds")
+  AddSettingFlag(serve, "allow-kernel-only", c.allow_kernel_only,
+                 "Allow seeding from the kernel alone when no hardware source is healthy");
+  AddSetting(serve, "hwrng-path", c.hwrng_path, "Hardware RNG device to read (TPM, virtio-rng)");
+  AddSetting(serve, "reseed-interval", c.reseed_interval_s, "Seconds between DRBG reseeds")
       ->check(CLI::Range(1, 86400));
-  add("reseed-bytes", c.reseed_bytes, "Bytes of DRBG output after which it reseeds");
-  add("fail-closed-grace", c.fail_closed_grace_s,
-      "Seconds past a due reseed before output stops (fail closed)")
+  AddSetting(serve, "reseed-bytes", c.reseed_bytes, "Bytes of DRBG output after which it reseeds");
+  AddSetting(serve, "fail-closed-grace", c.fail_closed_grace_s,
+             "Seconds past a due reseed before output stops (fail closed)")
       ->check(CLI::Range(0, 86400));
-  add("rate-bytes-per-second", c.rate_bytes_per_second,
-      "Default per-instance entropy rate, bytes/s (an instance's rate_limit overrides it)")
+  AddSetting(serve, "rate-bytes-per-second", c.rate_bytes_per_second,
+             "Default per-instance entropy rate, bytes/s (an instance's rate_limit overrides it)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
-  add("rate-burst-bytes", c.rate_burst_bytes, "Default per-instance burst, bytes")
+  AddSetting(serve, "rate-burst-bytes", c.rate_burst_bytes, "Default per-instance burst, bytes")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
-  add("global-rate-bytes-per-second", c.global_rate_bytes_per_second,
-      "Service-wide cap on entropy handed out, bytes/s (0: no cap)");
-  add("global-burst-bytes", c.global_burst_bytes, "Service-wide burst, bytes");
-  add("http-threads", c.http_threads, "HTTP worker threads per listener")
+  AddSetting(serve, "global-rate-bytes-per-second", c.global_rate_bytes_per_second,
+             "Service-wide cap on entropy handed out, bytes/s (0: no cap)");
+  AddSetting(serve, "global-burst-bytes", c.global_burst_bytes, "Service-wide burst, bytes");
+  AddSetting(serve, "http-threads", c.http_threads, "HTTP worker threads per listener")
       ->check(CLI::Range(1, 1024));
-  add("max-connections", c.max_connections, "Open connections allowed per listener")
+  AddSetting(serve, "max-connections", c.max_connections, "Open connections allowed per listener")
       ->check(CLI::Range(1, 1000000));
-  add("max-connections-per-peer", c.max_connections_per_peer,
-      "Open connections allowed per source address")
+  AddSetting(serve, "max-connections-per-peer", c.max_connections_per_peer,
+             "Open connections allowed per source address")
       ->check(CLI::Range(1, 1000000));
-  add("request-timeout-ms", c.request_timeout_ms, "Deadline for reading one whole request")
+  AddSetting(serve, "request-timeout-ms", c.request_timeout_ms,
+             "Deadline for reading one whole request")
       ->check(CLI::Range(10, 600000));
-  add("shutdown-timeout-ms", c.shutdown_timeout_ms,
-      "How long shutdown waits for in-flight requests")
+  AddSetting(serve, "shutdown-timeout-ms", c.shutdown_timeout_ms,
+             "How long shutdown waits for in-flight requests")
       ->check(CLI::Range(0, 600000));
-  add("log-level", c.log_level, "trace, debug, info, warn, error")
+  AddSetting(serve, "log-level", c.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   AddGuestOptions(serve, c.guest);
   AddEgdOptions(serve, c.egd);

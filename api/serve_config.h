@@ -78,8 +78,4 @@ void AddServeOptions(CLI::App& serve, ServeConfig& config);
 // listener is bound. kInvalidArgument names the bad setting.
 Result<void> FinishServeConfig(ServeConfig& config);
 
-// EnvironmentName returns the environment variable for a flag name ("guest-listen" ->
-// "SEEDWELL_GUEST_LISTEN").
-std::string EnvironmentName(const std::string& flag_name);
-
 }  // namespace seedwell

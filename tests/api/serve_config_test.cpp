@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "api/option_registration.h"
+
 namespace seedwell {
 namespace {
 
