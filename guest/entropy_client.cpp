@@ -52,13 +52,15 @@ ErrorCode CodeForStatus(int status) {
   }
 }
 
-// RetryAfter returns the server's Retry-After (seconds) as a bounded delay, or |fallback|.
+// RetryAfter returns the server's Retry-After (seconds) as a delay bounded to [kFirstBackoff,
+// kMaxRetryAfter], or |fallback| when there is none.
 milliseconds RetryAfter(const HttpReply& reply, milliseconds fallback) {
   const std::string_view text = reply.Header("retry-after");
   unsigned seconds = 0;
   const auto r = std::from_chars(text.data(), text.data() + text.size(), seconds);
   if (text.empty() || r.ec != std::errc{}) return fallback;
-  return std::min(milliseconds(seconds * 1000LL), kMaxRetryAfter);
+  // Never sooner than the first back-off: "Retry-After: 0" must not become a busy loop.
+  return std::clamp(milliseconds(seconds * 1000LL), kFirstBackoff, kMaxRetryAfter);
 }
 
 }  // namespace
