@@ -18,38 +18,27 @@
 
 #include "api/egd_server.h"
 #include "service/sqlite_store.h"
+#include "tests/fakes/service_stack.h"
 
 namespace seedwell {
 namespace {
 
 constexpr char kId[] = "6a1f2c1e-9a55-4b39-9d3c-1f0a0b6c7d8e";
 
-std::int64_t Now() { return 1'700'000'000'000; }
-
 // Fixture is one server for the whole program, started on first use.
-struct Fixture {
+struct Fixture : protected testing::ServiceStack {
   Fixture() {
     std::string pattern = (std::filesystem::temp_directory_path() / "egd-bench-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr) std::abort();
     dir = pattern;
     config.max_connections_per_peer = 1000;
-    EntropyOptions options;
-    options.sources.rdseed = options.sources.rdrand = options.sources.hwrng = false;
-    options.policy.allow_kernel_only = true;
-    entropy = std::move(*EntropyService::Create(options, SteadyClock::Instance()));
-    if (!entropy->Seed()) std::abort();
-    store = SqliteStore::Open(dir + "/db.sqlite");
-    registry = std::make_unique<Registry>(*store, Now);
-    addresses = std::make_unique<AddressIndex>(*registry, Now);
-    limiter = std::make_unique<RateLimiter>(SteadyClock::Instance(), BucketLimits{});
-    dispenser = std::make_unique<Dispenser>(*entropy, *registry, *limiter,
-                                            BucketLimits{1ULL << 40, 1ULL << 40});
+    if (!BuildStack(dir, {.default_limits = {1ULL << 40, 1ULL << 40}})) std::abort();
     Instance instance;
     instance.id = kId;
     instance.project_id = "bench";
-    if (!registry->Create(instance)) std::abort();
-    server =
-        std::make_unique<EgdServer>(config, *registry, *addresses, *dispenser, *entropy, metrics);
+    if (!registry_->Create(instance)) std::abort();
+    server = std::make_unique<EgdServer>(config, *registry_, *addresses_, *dispenser_, *entropy_,
+                                         metrics);
     thread = server->StartThread();
     path = dir + "/i.sock";
     if (!server->ListenUnix(kId, path, 0600)) std::abort();
@@ -57,12 +46,6 @@ struct Fixture {
   std::string dir, path;
   EgdConfig config;
   MetricsRegistry metrics;
-  std::unique_ptr<EntropyService> entropy;
-  std::unique_ptr<SqliteStore> store;
-  std::unique_ptr<Registry> registry;
-  std::unique_ptr<AddressIndex> addresses;
-  std::unique_ptr<RateLimiter> limiter;
-  std::unique_ptr<Dispenser> dispenser;
   std::unique_ptr<EgdServer> server;
   std::thread thread;
 };

@@ -15,14 +15,13 @@
 #include <vector>
 
 #include "service/sqlite_store.h"
+#include "tests/fakes/service_stack.h"
 #include "tests/fakes/temp_dir.h"
 
 namespace seedwell {
 namespace {
 
 constexpr char kId[] = "6a1f2c1e-9a55-4b39-9d3c-1f0a0b6c7d8e";
-
-std::int64_t Now() { return 1'700'000'000'000; }
 
 // Client is a blocking test client with a 10 s receive timeout (no test waits on it unbounded).
 class Client {
@@ -79,20 +78,10 @@ class Client {
   bool connected_ = false;
 };
 
-class EgdServerTest : public ::testing::Test {
+class EgdServerTest : public ::testing::Test, protected testing::ServiceStack {
  protected:
   void SetUp() override {
-    EntropyOptions options;
-    options.sources.rdseed = options.sources.rdrand = options.sources.hwrng = false;
-    options.policy.allow_kernel_only = true;
-    entropy_ = std::move(*EntropyService::Create(options, SteadyClock::Instance()));
-    ASSERT_TRUE(entropy_->Seed().has_value());
-    store_ = SqliteStore::Open(dir_.File("db.sqlite"));
-    registry_ = std::make_unique<Registry>(*store_, Now);
-    addresses_ = std::make_unique<AddressIndex>(*registry_, Now);
-    limiter_ = std::make_unique<RateLimiter>(SteadyClock::Instance(), BucketLimits{});
-    dispenser_ = std::make_unique<Dispenser>(*entropy_, *registry_, *limiter_,
-                                             BucketLimits{1 << 20, 1 << 20});
+    ASSERT_TRUE(BuildStack(dir_.path(), {.default_limits = {1 << 20, 1 << 20}}).has_value());
     config_.request_timeout_ms = 200;
     config_.max_connections_per_peer = 3;
     config_.max_pending = 8;
@@ -130,12 +119,6 @@ class EgdServerTest : public ::testing::Test {
   testing::TempDir dir_;
   EgdConfig config_;
   MetricsRegistry metrics_;
-  std::unique_ptr<EntropyService> entropy_;
-  std::unique_ptr<SqliteStore> store_;
-  std::unique_ptr<Registry> registry_;
-  std::unique_ptr<AddressIndex> addresses_;
-  std::unique_ptr<RateLimiter> limiter_;
-  std::unique_ptr<Dispenser> dispenser_;
   std::unique_ptr<EgdServer> server_;
   std::thread thread_;
 };

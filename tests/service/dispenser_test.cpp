@@ -12,6 +12,7 @@
 
 #include "service/sqlite_store.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/service_stack.h"
 #include "tests/fakes/temp_dir.h"
 
 namespace seedwell {
@@ -19,38 +20,23 @@ namespace {
 
 constexpr char kId[] = "6a1f2c1e-9a55-4b39-9d3c-1f0a0b6c7d8e";
 
-class DispenserTest : public ::testing::Test {
+class DispenserTest : public ::testing::Test, protected testing::ServiceStack {
  protected:
   void SetUp() override {
-    EntropyOptions options;
-    options.sources.rdseed = options.sources.rdrand = options.sources.hwrng = false;
-    options.policy.allow_kernel_only = true;
-    auto entropy = EntropyService::Create(options, SteadyClock::Instance());
-    ASSERT_TRUE(entropy.has_value());
-    entropy_ = std::move(*entropy);
-    ASSERT_TRUE(entropy_->Seed().has_value());
-    store_ = SqliteStore::Open(dir_.File("db.sqlite"));
-    registry_ = std::make_unique<Registry>(*store_, [] { return std::int64_t{1'700'000'000'000}; });
+    ASSERT_TRUE(BuildStack(dir_.path(), {.limiter_clock = &clock_, .bytes_issued = &bytes_issued_})
+                    .has_value());
     Instance instance;
     instance.id = kId;
     instance.project_id = "p";
     auto created = registry_->Create(instance);
     ASSERT_TRUE(created.has_value());
     instance_ = created->instance;
-    limiter_ = std::make_unique<RateLimiter>(clock_, BucketLimits{});
-    dispenser_ = std::make_unique<Dispenser>(*entropy_, *registry_, *limiter_,
-                                             BucketLimits{1000, 2000}, &bytes_issued_);
   }
 
   testing::TempDir dir_;
   testing::FakeClock clock_;
   MetricsRegistry metrics_;
   Family<Counter>& bytes_issued_ = metrics_.AddCounter("bytes_total", "bytes", {"transport"});
-  std::unique_ptr<EntropyService> entropy_;
-  std::unique_ptr<SqliteStore> store_;
-  std::unique_ptr<Registry> registry_;
-  std::unique_ptr<RateLimiter> limiter_;
-  std::unique_ptr<Dispenser> dispenser_;
   Instance instance_;
 };
 
