@@ -9,7 +9,7 @@
 # both transports (EGD and HTTP). The whole test must finish within 120 s.
 #
 #   bash tests/integration/vm_boot_test.sh PATH/TO/seedwell
-# Environment: SEEDWELL_VM_KERNEL (default: the newest /boot/vmlinuz-*), SEEDWELL_FETCH_BIN
+# Environment: SEEDWELL_VM_KERNEL (default: linux-image-amd64's kernel), SEEDWELL_FETCH_BIN
 # (default: seedwell-fetch beside seedwell), SEEDWELL_VM_TIMEOUT (QEMU's bound, default 100 s).
 T0=$(date +%s%N)
 source "$(dirname "$0")/lib.sh"
@@ -18,7 +18,15 @@ ID=5e0d1c2b-3a49-4f58-8e67-7d6c5b4a3921
 EGD_DIR=$SW_TMP/egd
 VM_DIR=$SW_TMP/vm
 mkdir -p "$VM_DIR"
-KERNEL=${SEEDWELL_VM_KERNEL:-$(find /boot -maxdepth 1 -name 'vmlinuz-*' 2>/dev/null | sort -V | tail -1)}
+# The kernel that Debian's linux-image-amd64 (installed by scripts/install-deps.sh) pulls in, whose
+# modules include everything the initramfs needs; the newest /boot/vmlinuz-* only as a fallback
+# (a machine may also carry, say, a cloud kernel built without ata_piix or sr_mod).
+debian_kernel() {
+  local pkg
+  pkg=$(dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null | grep -o 'linux-image-[^ ,]*' | head -1)
+  [ -n "$pkg" ] && [ -r "/boot/vmlinuz-${pkg#linux-image-}" ] && echo "/boot/vmlinuz-${pkg#linux-image-}"
+}
+KERNEL=${SEEDWELL_VM_KERNEL:-$(debian_kernel || find /boot -maxdepth 1 -name 'vmlinuz-*' 2>/dev/null | sort -V | tail -1)}
 KVER=${KERNEL##*/vmlinuz-}
 FETCH_BIN=${SEEDWELL_FETCH_BIN:-$(dirname "$SW_BIN")/seedwell-fetch}
 VM_TIMEOUT=${SEEDWELL_VM_TIMEOUT:-100}
