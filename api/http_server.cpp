@@ -1,10 +1,3 @@
-// GCC 12 under -fsanitize=address reports a false -Wmaybe-uninitialized inside <regex> (a known
-// GCC 12 false positive in std::function within the regex NFA). The route table needs std::regex
-// to match paths exactly as cpp-httplib's router does, so silence that one warning in this file.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 #include "api/http_server.h"
 
 #include <netdb.h>
@@ -55,18 +48,7 @@ std::string CodeForStatus(int status) {
   }
 }
 
-bool MethodTakesBody(const std::string& method) {
-  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
-}
-
 }  // namespace
-
-struct HttpServer::Route {
-  std::string pattern;
-  std::regex regex;
-  std::map<std::string, std::size_t> body_limits;  // method -> max body bytes
-  bool head = false;
-};
 
 HttpServer::HttpServer(HttpServerOptions options) : options_(std::move(options)) {
   limits_ = HttpConnectionLimits{
@@ -96,14 +78,6 @@ HttpServer::~HttpServer() {
   }
 }
 
-HttpServer::Route& HttpServer::RouteFor(const std::string& pattern) {
-  for (auto& route : routes_) {
-    if (route->pattern == pattern) return *route;
-  }
-  routes_.push_back(std::make_unique<Route>(Route{pattern, std::regex(pattern), {}, false}));
-  return *routes_.back();
-}
-
 HttpServer::Handler HttpServer::Wrap(const std::string& pattern, Handler handler) {
   return
       [pattern, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
@@ -115,7 +89,7 @@ HttpServer::Handler HttpServer::Wrap(const std::string& pattern, Handler handler
 void HttpServer::AddBodyRoute(const std::string& method, const std::string& pattern,
                               std::size_t limit) {
   const std::size_t bytes = limit == 0 ? options_.max_body_bytes : limit;
-  RouteFor(pattern).body_limits[method] = bytes;
+  routes_.Allow(method, pattern, bytes);
   set_payload_max_length(std::max(payload_max_length_ == CPPHTTPLIB_PAYLOAD_MAX_LENGTH
                                       ? options_.max_body_bytes
                                       : payload_max_length_,
@@ -123,7 +97,7 @@ void HttpServer::AddBodyRoute(const std::string& method, const std::string& patt
 }
 
 void HttpServer::Get(const std::string& pattern, Handler handler) {
-  RouteFor(pattern).body_limits["GET"] = 0;
+  routes_.Allow("GET", pattern, 0);
   httplib::Server::Get(pattern, Wrap(pattern, std::move(handler)));
 }
 
@@ -147,7 +121,7 @@ void HttpServer::Delete(const std::string& pattern, Handler handler, std::size_t
   httplib::Server::Delete(pattern, Wrap(pattern, std::move(handler)));
 }
 
-void HttpServer::AllowHead(const std::string& pattern) { RouteFor(pattern).head = true; }
+void HttpServer::AllowHead(const std::string& pattern) { routes_.AllowHead(pattern); }
 
 void HttpServer::SetRequestObserver(std::function<void(const RequestRecord&)> observer) {
   observer_ = std::move(observer);
@@ -298,7 +272,7 @@ void HttpServer::AcceptAll(TimePoint now) {
 
 void HttpServer::OnReadable(HttpConnection& c, TimePoint now) {
   const HttpNext next =
-      c.OnReadable(now, [this](const RequestHead& head) { return CheckRoute(head); });
+      c.OnReadable(now, [this](const RequestHead& head) { return routes_.Check(head); });
   switch (next.action) {
     case HttpNext::Action::kWait:
       return;
@@ -312,34 +286,6 @@ void HttpServer::OnReadable(HttpConnection& c, TimePoint now) {
       Close(c);
       return;
   }
-}
-
-std::optional<HttpRefusal> HttpServer::CheckRoute(const RequestHead& head) const {
-  const std::string path = httplib::detail::decode_url(std::string(head.Path()), false);
-  std::set<std::string> allowed;
-  const Route* chosen = nullptr;
-  const std::string& method = head.method == "HEAD" ? std::string("GET") : head.method;
-  for (const auto& route : routes_) {
-    if (!std::regex_match(path, route->regex)) continue;
-    for (const auto& [m, limit] : route->body_limits) allowed.insert(m);
-    if (route->head) allowed.insert("HEAD");
-    if (chosen == nullptr && route->body_limits.contains(method)) chosen = route.get();
-  }
-  if (allowed.empty()) return HttpRefusal{HttpError{404, "not_found", "no such resource"}, ""};
-  if (chosen == nullptr || (head.method == "HEAD" && !chosen->head)) {
-    std::string allow;
-    for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
-    return HttpRefusal{HttpError{405, "method_not_allowed", head.method + " is not allowed here"},
-                       allow};
-  }
-  if (head.content_length > 0 && !MethodTakesBody(head.method)) {
-    return HttpRefusal{HttpError{400, "invalid_argument", head.method + " requests carry no body"},
-                       ""};
-  }
-  if (head.content_length > chosen->body_limits.at(method)) {
-    return HttpRefusal{HttpError{413, "payload_too_large", "request body is too large"}, ""};
-  }
-  return std::nullopt;
 }
 
 void HttpServer::Dispatch(HttpConnection& c) {

@@ -31,8 +31,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <regex>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -41,6 +39,7 @@
 
 #include "api/http_connection.h"
 #include "api/request_head.h"
+#include "api/route_table.h"
 #include "api/transport.h"
 #include "api/worker_pool.h"
 #include "crypto/result.h"
@@ -118,16 +117,13 @@ class HttpServer final : private httplib::Server {
   std::size_t OpenConnections() const { return open_connections_.load(); }
 
  private:
-  struct Route;
   using TimePoint = HttpConnection::TimePoint;
 
-  Route& RouteFor(const std::string& pattern);
   void AddBodyRoute(const std::string& method, const std::string& pattern, std::size_t limit);
   Handler Wrap(const std::string& pattern, Handler handler);
 
   void AcceptAll(TimePoint now);
   void OnReadable(HttpConnection& c, TimePoint now);
-  std::optional<HttpRefusal> CheckRoute(const RequestHead& head) const;
   void Dispatch(HttpConnection& c);
   void Serve(HttpConnection& c);
   void DrainReturned(TimePoint now);
@@ -141,7 +137,7 @@ class HttpServer final : private httplib::Server {
 
   HttpServerOptions options_;
   HttpConnectionLimits limits_;  // borrowed by every connection
-  std::vector<std::unique_ptr<Route>> routes_;
+  RouteTable routes_;
   std::function<void(const RequestRecord&)> observer_;
   std::shared_ptr<TlsContext> tls_;
 
