@@ -9,6 +9,7 @@
 #include <string>
 
 #include "service/sqlite_store.h"
+#include "tests/fakes/sqlite_count.h"
 #include "tests/fakes/temp_dir.h"
 
 namespace seedwell {
@@ -78,13 +79,8 @@ TEST(SqliteMigrationsTest, UpgradesAVersion1DatabaseKeepingItsTotals) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   EXPECT_EQ(ReadSchemaVersion(db), LatestSchemaVersion());
-  sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM instance_usage", -1, &stmt, nullptr),
-            SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 0);
-  sqlite3_finalize(stmt);
   sqlite3_close(db);
+  EXPECT_EQ(testing::SqliteCount(path, "SELECT count(*) FROM instance_usage"), 0);
 }
 
 TEST(SqliteMigrationsTest, AFailedUpgradeChangesNothing) {

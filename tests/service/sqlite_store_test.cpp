@@ -14,6 +14,7 @@
 
 #include "service/sqlite_migrations.h"
 #include "service/usage_transport.h"
+#include "tests/fakes/sqlite_count.h"
 #include "tests/fakes/temp_dir.h"
 
 namespace seedwell {
@@ -271,15 +272,7 @@ TEST_F(SqliteStoreTest, DeletingAnInstanceDeletesItsTransportCounters) {
   ASSERT_TRUE(store_->Create(MakeInstance(1), HashFor(1)).has_value());
   EXPECT_EQ(*store_->GetUsage(IdFor(1)), (Usage{0, std::nullopt, {}}));
   store_.reset();
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM instance_usage", -1, &stmt, nullptr),
-            SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 0);
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
+  EXPECT_EQ(testing::SqliteCount(path_, "SELECT count(*) FROM instance_usage"), 0);
 }
 
 TEST_F(SqliteStoreTest, DeleteRemovesInstanceButKeepsAudit) {
