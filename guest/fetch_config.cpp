@@ -1,6 +1,7 @@
 #include "guest/fetch_config.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -76,24 +77,38 @@ Result<SecretBuffer> ReadSecretFile(const std::filesystem::path& path, std::size
     return Fail(err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kUnavailable,
                 "cannot read " + path.string() + ": " + std::strerror(err));
   }
-  SecretBuffer scratch(max_bytes + 1);
-  std::size_t used = 0;
-  for (;;) {
-    const ssize_t n = ::read(fd, scratch.data() + used, scratch.size() - used);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0 || (used += static_cast<std::size_t>(n)) == scratch.size()) {
-      const int err = errno;
-      ::close(fd);
-      if (n < 0) {
-        return Fail(ErrorCode::kUnavailable,
-                    "cannot read " + path.string() + ": " + std::strerror(err));
-      }
-      break;
-    }
-  }
-  if (used > max_bytes) {
+  const auto too_large = [&] {
     return Fail(ErrorCode::kInvalidArgument,
                 path.string() + " is larger than " + std::to_string(max_bytes) + " bytes");
+  };
+  // Size the (locked, guarded) scratch buffer by the file, not by the bound: the one byte more
+  // than a regular file's size shows whether it changed while being read.
+  struct stat st {};
+  std::size_t expect = max_bytes;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
+      ::close(fd);
+      return too_large();
+    }
+    expect = static_cast<std::size_t>(st.st_size);
+  }
+  SecretBuffer scratch(expect + 1);
+  std::size_t used = 0;
+  ssize_t n = 0;
+  while (used < scratch.size() &&
+         ((n = ::read(fd, scratch.data() + used, scratch.size() - used)) > 0 ||
+          (n < 0 && errno == EINTR))) {
+    if (n > 0) used += static_cast<std::size_t>(n);
+  }
+  const int err = errno;
+  ::close(fd);
+  if (n < 0) {
+    return Fail(ErrorCode::kUnavailable,
+                "cannot read " + path.string() + ": " + std::strerror(err));
+  }
+  if (used > max_bytes) return too_large();
+  if (used == scratch.size()) {
+    return Fail(ErrorCode::kUnavailable, path.string() + " changed while being read");
   }
   if (used > 0 && scratch.data()[used - 1] == '\n') --used;
   SecretBuffer out(used);
