@@ -33,10 +33,7 @@ struct Fixture : protected testing::ServiceStack {
     dir = pattern;
     config.max_connections_per_peer = 1000;
     if (!BuildStack(dir, {.default_limits = {1ULL << 40, 1ULL << 40}})) std::abort();
-    Instance instance;
-    instance.id = kId;
-    instance.project_id = "bench";
-    if (!registry_->Create(instance)) std::abort();
+    if (!RegisterInstance(kId)) std::abort();
     server = std::make_unique<EgdServer>(config, *registry_, *addresses_, *dispenser_, *entropy_,
                                          metrics);
     thread = server->StartThread();

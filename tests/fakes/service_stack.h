@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <utility>
 
 #include "crypto/clock.h"
 #include "crypto/result.h"
@@ -54,6 +56,14 @@ class ServiceStack {
     dispenser_ = std::make_unique<Dispenser>(*entropy_, *registry_, *limiter_,
                                              options.default_limits, options.bytes_issued);
     return {};
+  }
+
+  // RegisterInstance creates the active instance |id| in project "p" (after BuildStack).
+  Result<CreatedInstance> RegisterInstance(const std::string& id) {
+    Instance instance;
+    instance.id = id;
+    instance.project_id = "p";
+    return registry_->Create(std::move(instance));
   }
 
   std::unique_ptr<EntropyService> entropy_;

@@ -25,10 +25,7 @@ class DispenserTest : public ::testing::Test, protected testing::ServiceStack {
   void SetUp() override {
     ASSERT_TRUE(BuildStack(dir_.path(), {.limiter_clock = &clock_, .bytes_issued = &bytes_issued_})
                     .has_value());
-    Instance instance;
-    instance.id = kId;
-    instance.project_id = "p";
-    auto created = registry_->Create(instance);
+    auto created = RegisterInstance(kId);
     ASSERT_TRUE(created.has_value());
     instance_ = created->instance;
   }

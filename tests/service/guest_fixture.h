@@ -19,10 +19,7 @@ class GuestFixture : public ::testing::Test, protected ServiceStack {
  protected:
   void SetUp() override {
     ASSERT_TRUE(BuildStack(dir_.path(), {.limiter_clock = &clock_}).has_value());
-    Instance instance;
-    instance.id = kGuestId;
-    instance.project_id = "p";
-    auto created = registry_->Create(instance);
+    auto created = RegisterInstance(kGuestId);
     ASSERT_TRUE(created.has_value());
     instance_ = created->instance;
     token_ = created->token;
