@@ -12,7 +12,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 LAUNCHER   := $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache,)
 SOURCES     = $(shell git ls-files -co --exclude-standard -- 'crypto/*.h' 'crypto/*.cpp' \
-                'service/*.h' 'service/*.cpp' 'api/*.h' 'api/*.cpp' 'guest/*.h' 'guest/*.cpp' 'tests/*.h' 'tests/*.cpp' \
+                'service/*.h' 'service/*.cpp' 'api/*.h' 'api/*.cpp' 'cli/*.h' 'cli/*.cpp' 'guest/*.h' 'guest/*.cpp' 'tests/*.h' 'tests/*.cpp' \
                 'bench/*.cpp' 'fuzz/*.cpp' 2>/dev/null)
 
 .PHONY: deps test-deps build run test unit test-vm asan fuzz lint format bench clean
@@ -64,7 +64,7 @@ lint: test-deps build
 	clang-format --dry-run -Werror $(SOURCES)
 	@[ -d tools/openapi/node_modules ] || (cd tools/openapi && npm ci --no-audit --no-fund --loglevel=error)
 	cd tools/openapi && npx --no-install redocly lint --config ../../redocly.yaml ../../openapi.yaml
-	run-clang-tidy -quiet -p $(BUILD) -j $(JOBS) '$(CURDIR)/(crypto|service|api|guest)/.*\.cpp$$' \
+	run-clang-tidy -quiet -p $(BUILD) -j $(JOBS) '$(CURDIR)/(crypto|service|api|cli|guest)/.*\.cpp$$' \
 	  > $(BUILD)/clang-tidy.log 2>&1 || (grep -E 'warning:|error:' $(BUILD)/clang-tidy.log | head -50; exit 1)
 	@echo "lint: clang-format and clang-tidy clean"
 

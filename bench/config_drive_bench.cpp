@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "crypto/encoding.h"
-#include "service/config_drive_content.h"
-#include "service/iso_image.h"
-#include "service/staged_output.h"
+#include "service/config_drive/config_drive_content.h"
+#include "service/config_drive/iso_image.h"
+#include "service/config_drive/staged_output.h"
 
 extern char** environ;  // NOLINT: POSIX
 

@@ -16,9 +16,9 @@
 #include <memory>
 #include <thread>
 
-#include "api/egd_server.h"
-#include "service/sqlite_store.h"
-#include "tests/fakes/service_stack.h"
+#include "api/egd/egd_server.h"
+#include "service/store/sqlite_store.h"
+#include "tests/testutil/service_stack.h"
 
 namespace seedwell {
 namespace {

@@ -1,4 +1,4 @@
-// libFuzzer target: the EGD request parser (api/egd_protocol.h) on untrusted bytes from QEMU or
+// libFuzzer target: the EGD request parser (api/egd/egd_protocol.h) on untrusted bytes from QEMU or
 // any TCP peer. Property, beyond not crashing: the requests found do not depend on how the stream
 // was split into reads (whole at once vs. one byte at a time), and an unknown command byte is
 // reported at the same offset.
@@ -8,7 +8,7 @@
 #include <span>
 #include <vector>
 
-#include "api/egd_protocol.h"
+#include "api/egd/egd_protocol.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// libFuzzer target: the hardened HTTP server's request-head parser (api/request_head.h), which
+// libFuzzer target: the hardened HTTP server's request-head parser (api/http/request_head.h), which
 // sees every byte a guest or an operator sends before cpp-httplib does. Properties, beyond not
 // crashing: a complete head never claims more bytes than it was given, and a head that parsed once
 // parses again from its own sanitised form, to the same method, target and Content-Length.
@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "api/request_head.h"
+#include "api/http/request_head.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);

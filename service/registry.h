@@ -24,7 +24,7 @@
 #include "crypto/result.h"
 #include "service/credentials.h"
 #include "service/instance.h"
-#include "service/store.h"
+#include "service/store/store.h"
 
 namespace seedwell {
 

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "crypto/cpu_rng_source.h"
-#include "tests/fakes/fake_clock.h"
-#include "tests/fakes/fake_source.h"
+#include "tests/testutil/fake_clock.h"
+#include "tests/testutil/fake_source.h"
 
 namespace seedwell {
 namespace {

@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "tests/fakes/fake_clock.h"
+#include "tests/testutil/fake_clock.h"
 
 namespace seedwell {
 namespace {

@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "tests/fakes/temp_dir.h"
+#include "tests/testutil/temp_dir.h"
 
 namespace seedwell {
 namespace {

@@ -11,31 +11,15 @@
 #include <fstream>
 #include <string>
 
+#include "tests/testutil/temp_dir.h"
+
 namespace seedwell {
 namespace {
 
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
-// TempDir is a per-test directory, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "seedwell-hwrng-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using ::seedwell::testing::TempDir;
 
 TEST(HwrngSourceTest, MissingDeviceIsNotFound) {
   TempDir dir;

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "crypto/signed_block.h"
-#include "tests/crypto/vector_file.h"
+#include "tests/testutil/vector_file.h"
 
 namespace seedwell {
 namespace {

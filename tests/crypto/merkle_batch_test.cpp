@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "crypto/encoding.h"
-#include "tests/crypto/vector_file.h"
+#include "tests/testutil/vector_file.h"
 
 namespace seedwell {
 namespace {

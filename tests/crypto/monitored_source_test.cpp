@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "tests/fakes/fake_clock.h"
-#include "tests/fakes/fake_source.h"
+#include "tests/testutil/fake_clock.h"
+#include "tests/testutil/fake_source.h"
 
 namespace seedwell {
 namespace {

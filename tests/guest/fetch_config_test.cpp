@@ -10,7 +10,7 @@
 #include <string>
 
 #include "crypto/encoding.h"
-#include "tests/fakes/temp_dir.h"
+#include "tests/testutil/temp_dir.h"
 
 namespace seedwell {
 namespace {

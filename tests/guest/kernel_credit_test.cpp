@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/fakes/temp_dir.h"
+#include "tests/testutil/temp_dir.h"
 
 namespace seedwell {
 namespace {

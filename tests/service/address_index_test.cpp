@@ -4,8 +4,8 @@
 
 #include <memory>
 
-#include "service/sqlite_store.h"
-#include "tests/fakes/temp_dir.h"
+#include "service/store/sqlite_store.h"
+#include "tests/testutil/temp_dir.h"
 
 namespace seedwell {
 namespace {

@@ -10,10 +10,10 @@
 #include <span>
 #include <string>
 
-#include "service/sqlite_store.h"
-#include "tests/fakes/fake_clock.h"
-#include "tests/fakes/service_stack.h"
-#include "tests/fakes/temp_dir.h"
+#include "service/store/sqlite_store.h"
+#include "tests/testutil/fake_clock.h"
+#include "tests/testutil/service_stack.h"
+#include "tests/testutil/temp_dir.h"
 
 namespace seedwell {
 namespace {

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "service/credentials.h"
-#include "tests/service/guest_fixture.h"
+#include "tests/testutil/guest_fixture.h"
 
 namespace seedwell {
 namespace {

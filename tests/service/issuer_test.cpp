@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "crypto/encoding.h"
-#include "tests/service/guest_fixture.h"
+#include "tests/testutil/guest_fixture.h"
 
 namespace seedwell {
 namespace {

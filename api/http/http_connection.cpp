@@ -1,0 +1,172 @@
+#include "api/http/http_connection.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "api/http/bounded_stream.h"
+
+namespace seedwell {
+
+namespace {
+
+constexpr std::chrono::milliseconds kLingerTime{500};
+constexpr std::chrono::milliseconds kContinueWriteBudget{20};  // one event-loop tick
+constexpr std::size_t kReadChunk = 4096;
+
+}  // namespace
+
+void SocketAddressText(const sockaddr_storage& addr, std::string& ip, int& port) {
+  std::array<char, INET6_ADDRSTRLEN> text{};
+  if (addr.ss_family == AF_INET6) {
+    const auto& a6 = reinterpret_cast<const sockaddr_in6&>(addr);
+    inet_ntop(AF_INET6, &a6.sin6_addr, text.data(), text.size());
+    port = ntohs(a6.sin6_port);
+  } else {
+    const auto& a4 = reinterpret_cast<const sockaddr_in&>(addr);
+    inet_ntop(AF_INET, &a4.sin_addr, text.data(), text.size());
+    port = ntohs(a4.sin_port);
+  }
+  ip = text.data();
+}
+
+std::unique_ptr<HttpConnection> HttpConnection::Accept(int fd, const sockaddr_storage& peer,
+                                                       TlsContext* tls,
+                                                       const HttpConnectionLimits& limits,
+                                                       TimePoint now) {
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  std::string peer_ip;
+  int peer_port = 0;
+  SocketAddressText(peer, peer_ip, peer_port);
+  sockaddr_storage local{};
+  socklen_t len = sizeof(local);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
+  std::unique_ptr<Transport> transport =
+      tls != nullptr ? tls->NewTransport(fd) : std::make_unique<Transport>(fd);
+  if (!transport) return nullptr;
+  std::unique_ptr<HttpConnection> c(new HttpConnection(std::move(transport), limits));
+  c->peer_ip_ = std::move(peer_ip);
+  c->peer_port_ = peer_port;
+  SocketAddressText(local, c->local_ip_, c->local_port_);
+  c->deadline_ = now + std::min(limits.idle_timeout, limits.request_deadline);
+  return c;
+}
+
+HttpNext HttpConnection::OnReadable(TimePoint now, const RouteCheck& route) {
+  std::array<char, kReadChunk> chunk{};
+  while (state_ != State::kDispatched) {
+    std::size_t want = chunk.size();
+    if (state_ == State::kReading) {
+      const std::size_t cap =
+          head_ ? head_->head_bytes + head_->content_length : limits_.head.max_head_bytes + 1;
+      if (buffer_.size() >= cap) break;
+      want = std::min(want, cap - buffer_.size());
+    }
+    const ssize_t n = transport_->Read(chunk.data(), want);
+    if (n == kWouldBlock) break;
+    if (n <= 0) return HttpNext{HttpNext::Action::kClose, {}};
+    if (state_ == State::kLingering) continue;  // drain and discard
+    if (buffer_.empty() && !head_) {
+      started_ = now;
+      deadline_ = now + limits_.request_deadline;
+    }
+    buffer_.append(chunk.data(), static_cast<std::size_t>(n));
+  }
+  if (state_ != State::kReading) return {};
+  return Advance(now, route);
+}
+
+HttpNext HttpConnection::Advance(TimePoint now, const RouteCheck& route) {
+  if (!head_) {
+    if (buffer_.empty()) return {};
+    auto parsed = ParseRequestHead(buffer_, limits_.head);
+    if (!parsed) return HttpNext{HttpNext::Action::kRefuse, HttpRefusal{parsed.error(), ""}};
+    if (!parsed->has_value()) return {};  // need more bytes
+    head_ = std::move(**parsed);
+    if (auto refusal = route(*head_)) {
+      return HttpNext{HttpNext::Action::kRefuse, std::move(*refusal)};
+    }
+  }
+  if (buffer_.size() >= head_->head_bytes + head_->content_length) {
+    return HttpNext{HttpNext::Action::kDispatch, {}};
+  }
+  if (head_->expect_continue && !continue_sent_) {
+    constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    continue_sent_ = true;
+    transport_->WriteAll(kContinue.data(), kContinue.size(), now + kContinueWriteBudget);
+  }
+  return {};
+}
+
+int HttpConnection::Serve(const Processor& process, bool stopping) {
+  const RequestHead& head = *head_;
+  const std::string request =
+      head.Sanitised() + buffer_.substr(head.head_bytes, head.content_length);
+  BoundedStream stream(request, *transport_, peer_ip_, peer_port_, local_ip_, local_port_,
+                       limits_.request_deadline);
+  const bool close = head.wants_close || stopping || served_ + 1 >= limits_.max_requests;
+  bool connection_closed = false;
+  bool ok = false;
+  try {
+    ok = process(stream, close, connection_closed);
+  } catch (...) {  // a last resort: cpp-httplib itself threw (e.g. bad_alloc)
+    spdlog::error("http: request processing threw; closing connection");
+  }
+  ok = stream.Flush() && ok;
+  keep_ = ok && !close && !connection_closed;
+  ++served_;
+  return stream.Status();
+}
+
+bool HttpConnection::StartNextRequest(TimePoint now, bool stopping) {
+  if (!keep_ || stopping) return false;
+  buffer_.erase(0, head_->head_bytes + head_->content_length);
+  head_.reset();
+  continue_sent_ = false;
+  state_ = State::kReading;
+  started_ = now;
+  deadline_ = now + (buffer_.empty() ? limits_.idle_timeout : limits_.request_deadline);
+  return true;
+}
+
+void HttpConnection::WriteRefusal(const HttpRefusal& refusal) {
+  const HttpError& error = refusal.error;
+  const std::string body = JsonErrorBody(error.code, error.message);
+  std::string response =
+      "HTTP/1.1 " + std::to_string(error.status) + " " + std::string(HttpReason(error.status)) +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\nConnection: close\r\n";
+  if (!refusal.allow.empty()) response += "Allow: " + refusal.allow + "\r\n";
+  response += "\r\n";
+  if (!(head_ && head_->method == "HEAD")) response += body;
+  [[maybe_unused]] const ssize_t n = transport_->Write(response.data(), response.size());
+}
+
+void HttpConnection::StartLinger(TimePoint now) {
+  // Read and discard what the client still sends, so closing does not reset the connection
+  // before the client has read our answer.
+  transport_->ShutdownWrite();
+  state_ = State::kLingering;
+  deadline_ = now + kLingerTime;
+  buffer_.clear();
+}
+
+HttpConnection::Expiry HttpConnection::CheckDeadline(TimePoint now, bool stopping) const {
+  if (state_ == State::kDispatched) return Expiry::kNone;
+  const bool idle = state_ == State::kReading && buffer_.empty();
+  if (now < deadline_ && !(stopping && idle)) return Expiry::kNone;
+  if (state_ == State::kReading && !buffer_.empty() && now >= deadline_) {
+    return Expiry::kRequestTimeout;
+  }
+  return Expiry::kClose;
+}
+
+}  // namespace seedwell

@@ -1,0 +1,164 @@
+// HttpServer: seedwell's hardened HTTP/1.1 server, built on cpp-httplib 0.11.4's parser and router
+// but owning the accept loop and every socket.
+//
+// Theory of operation. One event-loop thread (Run) accepts connections and reads requests on
+// non-blocking sockets with epoll. A request is handed to the bounded worker pool only once it is
+// complete, validated (see request_head.h: size, header count and line caps, no chunked bodies,
+// no bodies on GET/HEAD, per-route body limits, 405 with Allow, HEAD only where allowed) and
+// sanitised (Range, Expect and client-sent REMOTE_ADDR-style headers removed). A worker then feeds
+// it to the protected httplib::Server::process_request through a BoundedStream, so cpp-httplib
+// never reads the network. Slow clients therefore cost a file descriptor and a small buffer,
+// never a worker thread; every request has one total deadline from its first byte; connections
+// are capped in total and per source address; refusals are a JSON 503 written at once.
+//
+// The per-connection state machine (reading, parsing, keep-alive, refusals, deadlines) is
+// HttpConnection (http_connection.h); this file keeps the listener, the epoll loop, the caps, the
+// worker pool and the routes.
+//
+// TLS (admin listener) runs on the same loop: Transport wraps the socket in an OpenSSL session, so
+// TLS connections get every protection above. httplib::SSLServer was not used because it reads
+// the socket itself with per-recv timeouts and would bypass all of them.
+//
+// Thread-safety: register routes and the observer before Listen(); Stop() may be called from
+// any thread (it only sets a flag and writes an eventfd).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <httplib.h>
+
+#include "api/http/http_connection.h"
+#include "api/http/request_head.h"
+#include "api/http/route_table.h"
+#include "api/http/transport.h"
+#include "api/http/worker_pool.h"
+#include "crypto/result.h"
+
+namespace seedwell {
+
+// HttpServerOptions bounds one listener. Defaults suit the guest listener on a 2-core host.
+struct HttpServerOptions {
+  std::size_t max_connections = 1024;         // open connections, in total
+  std::size_t max_connections_per_peer = 64;  // open connections per source address
+  std::size_t worker_threads = 48;
+  std::size_t max_header_bytes = 8192;       // request line + headers
+  std::size_t max_headers = 64;              // header lines
+  std::size_t max_header_line_bytes = 4096;  // one request or header line
+  std::size_t max_body_bytes = 4096;         // default per-route body limit
+  std::size_t max_requests_per_connection = 100;
+  std::chrono::milliseconds request_deadline{5000};  // first byte to last byte received; also
+                                                     // the budget to send a response
+  std::chrono::milliseconds idle_timeout{5000};      // keep-alive wait for a next request
+  std::chrono::milliseconds stop_grace{5000};        // Stop(): time left for in-flight requests
+  std::string tls_cert_file;                         // both set: serve TLS
+  std::string tls_key_file;
+};
+
+// RequestRecord describes one answered request for logs and metrics. |route| is the registered
+// pattern (or "(unmatched)"), never the raw path, so metric labels stay bounded.
+struct RequestRecord {
+  std::string route;
+  std::string method;
+  int status = 0;
+  std::chrono::microseconds latency{0};
+  std::string peer;
+};
+
+// HttpServer serves registered routes on one listener; see the file comment.
+class HttpServer final : private httplib::Server {
+ public:
+  using Handler = httplib::Server::Handler;
+
+  // HttpServer makes a server bounded by |options|; it neither binds nor starts threads.
+  explicit HttpServer(HttpServerOptions options);
+  // ~HttpServer stops the workers and closes every connection and socket it still owns.
+  ~HttpServer() override;
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Get registers |handler| (the server keeps it) for GET on the regex |pattern| (cpp-httplib
+  // syntax; an invalid one throws std::regex_error, a start-up error). HEAD is refused with 405
+  // unless AllowHead(pattern) is called.
+  void Get(const std::string& pattern, Handler handler);
+  // Post, Put, Patch and Delete register |handler| for that method; a request body may hold up
+  // to |max_body_bytes| (0: HttpServerOptions::max_body_bytes), larger ones get 413.
+  void Post(const std::string& pattern, Handler handler, std::size_t max_body_bytes = 0);
+  void Put(const std::string& pattern, Handler handler, std::size_t max_body_bytes = 0);
+  void Patch(const std::string& pattern, Handler handler, std::size_t max_body_bytes = 0);
+  void Delete(const std::string& pattern, Handler handler, std::size_t max_body_bytes = 0);
+  // AllowHead lets HEAD run the GET handler of |pattern| (the body is not sent).
+  void AllowHead(const std::string& pattern);
+  // SetRequestObserver calls |observer| once per answered or refused request, from the loop or a
+  // worker thread; it must be thread-safe and quick.
+  void SetRequestObserver(std::function<void(const RequestRecord&)> observer);
+
+  // Listen binds |host| (a numeric IPv4 or IPv6 address) and |port| (0: any free port) with a
+  // backlog of 4096 and loads the TLS files if configured. It returns the bound port, or
+  // kUnavailable / kInvalidArgument if binding or loading fails.
+  Result<int> Listen(const std::string& host, int port);
+  // Run serves until Stop(), then lets in-flight requests finish within stop_grace, closes every
+  // connection and returns. It returns at once if Listen() did not succeed.
+  void Run();
+  // Stop asks Run() to stop accepting and wind down; it returns at once.
+  void Stop();
+  // BoundPort returns the port Listen() bound, or -1.
+  int BoundPort() const { return bound_port_; }
+  // OpenConnections returns the number of connections counted against the caps.
+  std::size_t OpenConnections() const { return open_connections_.load(); }
+
+ private:
+  using TimePoint = HttpConnection::TimePoint;
+
+  void AddBodyRoute(const std::string& method, const std::string& pattern, std::size_t limit);
+  Handler Wrap(const std::string& pattern, Handler handler);
+
+  void AcceptAll(TimePoint now);
+  void OnReadable(HttpConnection& c, TimePoint now);
+  void Dispatch(HttpConnection& c);
+  void Serve(HttpConnection& c);
+  void DrainReturned(TimePoint now);
+  void Sweep(TimePoint now);
+  void Reject(HttpConnection& c, const HttpRefusal& refusal);
+  void Uncount(HttpConnection& c);
+  void Close(HttpConnection& c);
+  void Notify(const std::string& route, const std::string& method, int status, TimePoint started,
+              const std::string& peer);
+  bool Watch(int fd, unsigned events, bool add);
+
+  HttpServerOptions options_;
+  HttpConnectionLimits limits_;  // borrowed by every connection
+  RouteTable routes_;
+  std::function<void(const RequestRecord&)> observer_;
+  std::shared_ptr<TlsContext> tls_;
+
+  int listen_fd_ = -1;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  int bound_port_ = -1;
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<std::size_t> open_connections_{0};
+
+  // Loop-thread state.
+  std::unordered_map<int, std::unique_ptr<HttpConnection>> connections_;
+  std::map<std::string, std::size_t> per_peer_;
+  std::size_t lingering_ = 0;
+  bool stopping_ = false;
+  TimePoint stop_deadline_{};
+  TimePoint accept_paused_until_{};
+  std::unique_ptr<WorkerPool> pool_;
+
+  std::mutex returned_mu_;
+  std::vector<HttpConnection*> returned_;  // handed back by workers
+};
+
+}  // namespace seedwell

@@ -1,0 +1,118 @@
+#include "api/routes/guest_api.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "api/http/json_error.h"
+
+namespace seedwell {
+namespace {
+
+// ReadSecretFile reads a small secret file (trailing whitespace dropped) into wiped memory.
+SecretBuffer ReadSecretFile(const std::string& path) {
+  const int fd =
+      open(path.c_str(), O_RDONLY | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  if (fd < 0) throw std::runtime_error("cannot open the proxy secret file " + path);
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > 4096) {
+    close(fd);
+    throw std::runtime_error("the proxy secret file " + path +
+                             " must be a non-empty file <= 4 KiB");
+  }
+  SecretBuffer raw(static_cast<std::size_t>(st.st_size));
+  std::size_t got = 0;
+  while (got < raw.size()) {
+    const ssize_t n = read(fd, raw.data() + got, raw.size() - got);
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  close(fd);
+  while (got > 0 && (raw.data()[got - 1] == '\n' || raw.data()[got - 1] == '\r' ||
+                     raw.data()[got - 1] == ' ' || raw.data()[got - 1] == '\t')) {
+    --got;
+  }
+  if (got == 0) throw std::runtime_error("the proxy secret file " + path + " is empty");
+  SecretBuffer secret(got);
+  std::copy_n(raw.data(), got, secret.data());
+  return secret;
+}
+
+bool Enabled(const GuestConfig& c, const char* mode) {
+  return std::find(c.identity.begin(), c.identity.end(), mode) != c.identity.end();
+}
+
+}  // namespace
+
+std::unique_ptr<GuestApi> GuestApi::Create(AppContext& ctx) {
+  const GuestConfig& c = ctx.config.guest;
+  GuestIdentityOptions o;
+  o.token = Enabled(c, "token");
+  o.proxy = Enabled(c, "proxy");
+  if (o.proxy) o.proxy_secret = ReadSecretFile(c.proxy_secret_file);
+  o.source_address = Enabled(c, "source-address");
+  for (const auto& text : c.trusted_proxies) {
+    auto cidr = ParseCidr(text);
+    if (!cidr) throw std::runtime_error("bad --guest-trusted-proxies CIDR " + text);
+    o.trusted_proxies.push_back(*cidr);
+  }
+  o.refuse_untrusted_forwarded_for = c.untrusted_forwarded_for == "refuse";
+  o.allow_anonymous = c.allow_anonymous;
+  o.anonymous_limits = {c.anonymous_rate_bytes_per_second, c.anonymous_burst_bytes};
+  return std::make_unique<GuestApi>(ctx, std::move(o), c.signing == "batch",
+                                    static_cast<std::size_t>(c.max_bytes));
+}
+
+GuestApi::GuestApi(AppContext& ctx, GuestIdentityOptions identity, bool batch_signing,
+                   std::size_t max_bytes)
+    : ctx_(ctx),
+      identifier_(std::move(identity), ctx.registry, ctx.addresses),
+      issuer_(ctx.dispenser, ctx.keys, batch_signing ? &batcher_ : nullptr),
+      max_bytes_(std::min(max_bytes, kMaxIssueBytes)) {}
+
+std::vector<std::string_view> HeaderValues(const httplib::Request& req, const char* name) {
+  std::vector<std::string_view> out;
+  auto range = req.headers.equal_range(name);
+  for (auto it = range.first; it != range.second; ++it) out.emplace_back(it->second);
+  return out;
+}
+
+std::optional<GuestIdentity> GuestApi::Identify(const httplib::Request& req,
+                                                httplib::Response& res) {
+  GuestCredentials c;
+  c.peer_address = req.remote_addr;
+  c.authorization = HeaderValues(req, "Authorization");
+  c.forwarded_for = HeaderValues(req, "X-Forwarded-For");
+  c.instance_id = HeaderValues(req, "X-Instance-ID");
+  c.tenant_id = HeaderValues(req, "X-Tenant-ID");
+  c.signature = HeaderValues(req, "X-Instance-ID-Signature");
+  auto identity = identifier_.Identify(c);
+  if (!identity) {
+    if (identity.error().code == ErrorCode::kUnauthenticated) {
+      res.set_header("WWW-Authenticate", "Bearer realm=\"seedwell-guest\"");
+    }
+    WriteGuestError(res, identity.error());
+    return std::nullopt;
+  }
+  return std::move(*identity);
+}
+
+void WriteGuestError(httplib::Response& res, const Error& error,
+                     std::chrono::milliseconds retry_after) {
+  if (error.code == ErrorCode::kResourceExhausted) {
+    const long long ms = retry_after.count();
+    const long long seconds =
+        retry_after == std::chrono::milliseconds::max() ? 3600 : std::max(1LL, (ms + 999) / 1000);
+    res.set_header("Retry-After", std::to_string(seconds));
+    HttpError http = ToHttpError(error);
+    http.status = 429;
+    return WriteHttpError(res, http);
+  }
+  WriteError(res, error);
+}
+
+}  // namespace seedwell

@@ -1,0 +1,59 @@
+// GuestApi: what every guest route shares: the caller's identity (service/guest_identity.h), the
+// Issuer with its signature batcher, and guest error responses (JSON, with Retry-After on 429).
+// Built once by serve from AppContext and GuestConfig; routes hold a reference to it.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include <httplib.h>
+
+#include "api/routes/app_context.h"
+#include "cli/guest_config.h"
+#include "crypto/result.h"
+#include "service/batch_signer.h"
+#include "service/guest_identity.h"
+#include "service/issuer.h"
+
+namespace seedwell {
+
+class GuestApi {
+ public:
+  // Create builds the identity resolver, batcher and Issuer from |ctx.config.guest|; it reads
+  // the proxy secret file. Throws std::runtime_error on a start-up error (unreadable or empty
+  // secret). |ctx| must outlive the result.
+  static std::unique_ptr<GuestApi> Create(AppContext& ctx);
+
+  // GuestApi is Create's work, exposed for tests that inject options.
+  GuestApi(AppContext& ctx, GuestIdentityOptions identity, bool batch_signing,
+           std::size_t max_bytes);
+  GuestApi(const GuestApi&) = delete;
+  GuestApi& operator=(const GuestApi&) = delete;
+
+  // Identify resolves the caller of |req|; on failure it writes the error to |res| and returns
+  // nothing.
+  std::optional<GuestIdentity> Identify(const httplib::Request& req, httplib::Response& res);
+
+  AppContext& ctx() { return ctx_; }
+  Issuer& issuer() { return issuer_; }
+  // max_bytes is the largest block a guest may ask for.
+  std::size_t max_bytes() const { return max_bytes_; }
+
+ private:
+  AppContext& ctx_;
+  GuestIdentifier identifier_;
+  BatchSigner batcher_;
+  Issuer issuer_;
+  std::size_t max_bytes_;
+};
+
+// WriteGuestError writes |error| as a JSON error with its HTTP status; a rate-limit error gets a
+// Retry-After header of |retry_after| rounded up to whole seconds (at least 1).
+void WriteGuestError(httplib::Response& res, const Error& error,
+                     std::chrono::milliseconds retry_after = std::chrono::milliseconds(0));
+
+// HeaderValues returns every value of header |name| in |req|, in order (views into |req|).
+std::vector<std::string_view> HeaderValues(const httplib::Request& req, const char* name);
+
+}  // namespace seedwell

@@ -1,0 +1,61 @@
+#include "api/routes/serve_metrics.h"
+
+#include <spdlog/spdlog.h>
+
+#include "api/routes/app_context.h"
+
+namespace seedwell {
+
+ServeMetrics::ServeMetrics(MetricsRegistry& registry)
+    : requests_(registry.AddCounter("seedwell_http_requests_total",
+                                    "HTTP requests answered, by listener, route, method and status",
+                                    {"listener", "route", "method", "status"})),
+      latency_(registry.AddHistogram(
+          "seedwell_http_request_duration_seconds",
+          "Time from a request's first byte to its response, by listener and route",
+          {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5},
+          {"listener", "route"})),
+      bytes_issued_(registry.AddCounter("seedwell_bytes_issued_total",
+                                        "Entropy bytes handed to instances, by transport",
+                                        {"transport"})),
+      source_healthy_(registry.AddGauge("seedwell_source_healthy",
+                                        "1 if the entropy source is healthy, else 0", {"source"})),
+      source_bytes_(registry.AddGauge("seedwell_source_bytes",
+                                      "Bytes the entropy source has delivered", {"source"})),
+      source_failures_(registry.AddGauge("seedwell_source_failures",
+                                         "Health-test or read failures of the source", {"source"})),
+      drbg_(registry.AddGauge("seedwell_drbg",
+                              "DRBG state: ready (1/0), generation, reseeds, reseed_failures, "
+                              "bytes_generated",
+                              {"field"})),
+      instances_(
+          registry.AddGauge("seedwell_instances", "Registered instances by state", {"state"})) {}
+
+void ServeMetrics::ObserveRequest(const std::string& listener, const RequestRecord& r) {
+  requests_.WithLabels({listener, r.route, r.method, std::to_string(r.status)}).Increment();
+  latency_.WithLabels({listener, r.route}).Observe(static_cast<double>(r.latency.count()) / 1e6);
+  const auto level = listener == "admin" ? spdlog::level::info : spdlog::level::debug;
+  spdlog::log(level, "event=request listener={} method={} route={} status={} latency_us={} peer={}",
+              listener, r.method, r.route, r.status, r.latency.count(), r.peer);
+}
+
+void ServeMetrics::Refresh(AppContext& ctx) {
+  for (const auto& source : ctx.entropy.Sources()) {
+    const std::string name(source.name);
+    source_healthy_.WithLabels({name}).Set(source.state == SourceState::kHealthy ? 1 : 0);
+    source_bytes_.WithLabels({name}).Set(static_cast<double>(source.bytes_delivered));
+    source_failures_.WithLabels({name}).Set(static_cast<double>(source.failures));
+  }
+  const DrbgStats stats = ctx.entropy.Stats();
+  drbg_.WithLabels({"ready"}).Set(stats.ready ? 1 : 0);
+  drbg_.WithLabels({"generation"}).Set(static_cast<double>(stats.generation));
+  drbg_.WithLabels({"reseeds"}).Set(static_cast<double>(stats.reseeds));
+  drbg_.WithLabels({"reseed_failures"}).Set(static_cast<double>(stats.reseed_failures));
+  drbg_.WithLabels({"bytes_generated"}).Set(static_cast<double>(stats.bytes_generated));
+  if (auto counts = ctx.registry.CountByState()) {
+    instances_.WithLabels({"active"}).Set(static_cast<double>(counts->active));
+    instances_.WithLabels({"revoked"}).Set(static_cast<double>(counts->revoked));
+  }
+}
+
+}  // namespace seedwell

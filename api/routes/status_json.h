@@ -1,0 +1,22 @@
+// JSON views of the service's state: the key listing, /v1/status and the health checks.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <vector>
+
+#include "api/routes/app_context.h"
+#include "crypto/key_ring.h"
+
+namespace seedwell {
+
+// KeysToJson renders {"keys": [{kid, alg, public_key, state, created_at}...]} (JWKS-like).
+nlohmann::json KeysToJson(const std::vector<PublicKeyInfo>& keys);
+
+// StatusToJson renders /v1/status: version, uptime, readiness, sources, DRBG, store, active key.
+nlohmann::json StatusToJson(AppContext& ctx);
+
+// ReadinessChecks renders {"drbg": bool, "store": bool, "keys": bool}; ready when all are true.
+nlohmann::json ReadinessChecks(AppContext& ctx);
+
+}  // namespace seedwell

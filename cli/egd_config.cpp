@@ -1,0 +1,89 @@
+#include "cli/egd_config.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "cli/option_registration.h"
+#include "cli/serve_config.h"
+
+namespace seedwell {
+
+unsigned EgdConfig::SocketMode() const {
+  return static_cast<unsigned>(std::strtoul(socket_mode.c_str(), nullptr, 8));
+}
+
+void AddEgdOptions(CLI::App& serve, EgdConfig& c) {
+  AddSetting(serve, "egd-listen", c.listen,
+             "HOST:PORT of the EGD TCP listener (callers identified by address)");
+  AddSetting(
+      serve, "egd-socket-dir", c.socket_dir,
+      "Directory for per-instance EGD Unix sockets (INSTANCE-ID.sock, created with the instance)");
+  AddSetting(serve, "egd-socket-mode", c.socket_mode,
+             "Octal permissions of each per-instance EGD socket");
+  AddSettingFlag(serve, "egd-allow-anonymous", c.allow_anonymous,
+                 "Serve EGD TCP callers that match no instance, from one shared strict bucket");
+  AddSetting(serve, "egd-anonymous-rate-bytes-per-second", c.anonymous_rate_bytes_per_second,
+             "Rate of the anonymous EGD bucket, bytes/s")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 30));
+  AddSetting(serve, "egd-anonymous-burst-bytes", c.anonymous_burst_bytes,
+             "Burst of the anonymous EGD bucket")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 30));
+  AddSetting(serve, "egd-max-connections", c.max_connections,
+             "Open EGD connections allowed per listener")
+      ->check(CLI::Range(1, 1000000));
+  AddSetting(serve, "egd-max-connections-per-peer", c.max_connections_per_peer,
+             "Open EGD TCP connections allowed per source address")
+      ->check(CLI::Range(1, 1000000));
+  AddSetting(serve, "egd-max-pending", c.max_pending,
+             "EGD requests queued per connection before reading pauses")
+      ->check(CLI::Range(1, 4096));
+  AddSetting(serve, "egd-request-timeout-ms", c.request_timeout_ms,
+             "Close an EGD connection whose request stays incomplete this long")
+      ->check(CLI::Range(10, 600000));
+  AddSetting(serve, "egd-write-timeout-ms", c.write_timeout_ms,
+             "Close an EGD connection that does not read its replies for this long")
+      ->check(CLI::Range(10, 600000));
+  AddSetting(serve, "egd-idle-timeout-ms", c.idle_timeout_ms,
+             "Close an EGD connection idle this long (0: never, as QEMU keeps one connection open)")
+      ->check(CLI::Range(0, 86400000));
+  AddSetting(serve, "egd-max-wait-ms", c.max_wait_ms,
+             "Longest an EGD blocking read waits for its bytes")
+      ->check(CLI::Range(10, 3600000));
+  AddSetting(
+      serve, "upstream-egd", c.upstream,
+      "Read entropy from this EGD server: HOST:PORT or a Unix socket path (source upstream-egd)");
+  AddSetting(serve, "upstream-egd-timeout-ms", c.upstream_timeout_ms,
+             "Timeout of one upstream EGD read")
+      ->check(CLI::Range(10, 600000));
+  AddSetting(serve, "upstream-egd-min-entropy", c.upstream_min_entropy,
+             "Assessed min-entropy of the upstream's output, bits per byte (health-test cutoffs)")
+      ->check(CLI::Range(0.5, 8.0));
+  AddSettingFlag(
+      serve, "allow-upstream-only", c.allow_upstream_only,
+      "Let the upstream EGD source alone satisfy the seeding policy (no hardware source)");
+}
+
+Result<void> FinishEgdConfig(EgdConfig& c, std::vector<std::string>& sources) {
+  if (!c.listen.empty()) {
+    if (auto hp = ParseHostPort(c.listen); !hp) return tl::unexpected(hp.error());
+  }
+  const auto& mode = c.socket_mode;
+  if (mode.empty() || mode.size() > 4 ||
+      !std::all_of(mode.begin(), mode.end(), [](char ch) { return ch >= '0' && ch <= '7'; }) ||
+      c.SocketMode() > 0777) {
+    return Fail(ErrorCode::kInvalidArgument, "--egd-socket-mode must be octal, e.g. 0660");
+  }
+  // A socket path must fit sockaddr_un.sun_path (108 bytes with the NUL): DIR/<uuid>.sock.
+  if (c.socket_dir.size() + 1 + 36 + 5 >= 108) {
+    return Fail(ErrorCode::kInvalidArgument, "--egd-socket-dir is too long for Unix socket paths");
+  }
+  const bool listed =
+      std::find(sources.begin(), sources.end(), kUpstreamEgdSourceName) != sources.end();
+  if (c.upstream.empty() && listed) {
+    return Fail(ErrorCode::kInvalidArgument, "source upstream-egd needs --upstream-egd ADDR");
+  }
+  if (!c.upstream.empty() && !listed) sources.emplace_back(kUpstreamEgdSourceName);
+  return {};
+}
+
+}  // namespace seedwell

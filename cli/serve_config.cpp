@@ -1,0 +1,174 @@
+#include "cli/serve_config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <memory>
+#include <set>
+
+#include "cli/option_registration.h"
+
+namespace seedwell {
+namespace {
+
+// EnvFirstConfig reads the config file like CLI11's TOML/INI reader, but drops every entry whose
+// environment variable is set. CLI11 2.1 applies the file before the environment, which would let
+// the file win; dropping those entries restores flags > environment > file.
+class EnvFirstConfig : public CLI::ConfigTOML {
+ public:
+  std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
+    std::vector<CLI::ConfigItem> items = CLI::ConfigTOML::from_config(input);
+    items.erase(std::remove_if(items.begin(), items.end(),
+                               [](const CLI::ConfigItem& item) {
+                                 return std::getenv(EnvironmentName(item.name).c_str()) != nullptr;
+                               }),
+                items.end());
+    return items;
+  }
+};
+
+const std::set<std::string>& KnownSources() {
+  static const std::set<std::string> known = {"rdseed", "rdrand", "hwrng", "kernel",
+                                              kUpstreamEgdSourceName};
+  return known;
+}
+
+std::string DirOf(const std::string& state_dir, const char* leaf) {
+  if (!state_dir.empty() && state_dir.back() == '/') return state_dir + leaf;
+  return state_dir + "/" + leaf;
+}
+
+}  // namespace
+
+Result<HostPort> ParseHostPort(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+    return Fail(ErrorCode::kInvalidArgument, "expected HOST:PORT, got '" + text + "'");
+  }
+  std::string host = text.substr(0, colon);
+  if (host.front() == '[') {
+    if (host.back() != ']')
+      return Fail(ErrorCode::kInvalidArgument, "bad IPv6 address in '" + text + "'");
+    host = host.substr(1, host.size() - 2);
+  }
+  const std::string port_text = text.substr(colon + 1);
+  if (port_text.size() > 5 || !std::all_of(port_text.begin(), port_text.end(), ::isdigit)) {
+    return Fail(ErrorCode::kInvalidArgument, "bad port in '" + text + "'");
+  }
+  const int port = std::stoi(port_text);
+  if (port > 65535) return Fail(ErrorCode::kInvalidArgument, "port out of range in '" + text + "'");
+  return HostPort{host, port};
+}
+
+void AddServeOptions(CLI::App& serve, ServeConfig& c) {
+  serve.config_formatter(std::make_shared<EnvFirstConfig>());
+  // CLI11 reads the config file before the environment, so SEEDWELL_CONFIG is resolved here; a
+  // file named by it must exist.
+  const char* env_config = std::getenv("SEEDWELL_CONFIG");
+  serve.set_config("--config", env_config != nullptr ? env_config : "",
+                   "Read settings from this TOML/INI file (keys named like the flags; "
+                   "env SEEDWELL_CONFIG)",
+                   env_config != nullptr);
+  AddSetting(serve, "state-dir", c.state_dir,
+             "Directory for the database, signing keys and the admin token");
+  AddSetting(serve, "guest-listen", c.guest_listen,
+             "HOST:PORT of the guest listener (port 0 picks a free port)");
+  AddSetting(serve, "admin-listen", c.admin_listen,
+             "HOST:PORT of the admin listener (port 0 picks a free port)");
+  AddSetting(serve, "public-url", c.public_url,
+             "Base URL guests use to reach the guest listener "
+             "(default: http://GUEST-LISTEN)");
+  AddSetting(serve, "admin-tls-cert", c.admin_tls_cert,
+             "PEM certificate: serve the admin listener over TLS");
+  AddSetting(serve, "admin-tls-key", c.admin_tls_key, "PEM private key for --admin-tls-cert");
+  AddSetting(
+      serve, "admin-token-file", c.admin_token_file,
+      "File holding the admin bearer token (default STATE/admin-token, generated on first start)");
+  AddSetting(serve, "admin-token-hash", c.admin_token_hash,
+             "Accept the admin token with this hash instead of a token file (see seedwell keygen)");
+  AddSetting(serve, "database", c.database, "SQLite database file (default STATE/seedwell.db)");
+  AddSetting(serve, "sources", c.sources, "Entropy sources to use: rdseed, rdrand, hwrng, kernel")
+      ->delimiter(',');
+  AddSetting(serve, "require-sources", c.require_sources,
+             "Sources that must be healthy for seeding (default: any hardware source)")
+      ->delimiter(',');
+  AddSettingFlag(serve, "allow-kernel-only", c.allow_kernel_only,
+                 "Allow seeding from the kernel alone when no hardware source is healthy");
+  AddSetting(serve, "hwrng-path", c.hwrng_path, "Hardware RNG device to read (TPM, virtio-rng)");
+  AddSetting(serve, "reseed-interval", c.reseed_interval_s, "Seconds between DRBG reseeds")
+      ->check(CLI::Range(1, 86400));
+  AddSetting(serve, "reseed-bytes", c.reseed_bytes, "Bytes of DRBG output after which it reseeds");
+  AddSetting(serve, "fail-closed-grace", c.fail_closed_grace_s,
+             "Seconds past a due reseed before output stops (fail closed)")
+      ->check(CLI::Range(0, 86400));
+  AddSetting(serve, "rate-bytes-per-second", c.rate_bytes_per_second,
+             "Default per-instance entropy rate, bytes/s (an instance's rate_limit overrides it)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  AddSetting(serve, "rate-burst-bytes", c.rate_burst_bytes, "Default per-instance burst, bytes")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  AddSetting(serve, "global-rate-bytes-per-second", c.global_rate_bytes_per_second,
+             "Service-wide cap on entropy handed out, bytes/s (0: no cap)");
+  AddSetting(serve, "global-burst-bytes", c.global_burst_bytes, "Service-wide burst, bytes");
+  AddSetting(serve, "http-threads", c.http_threads, "HTTP worker threads per listener")
+      ->check(CLI::Range(1, 1024));
+  AddSetting(serve, "max-connections", c.max_connections, "Open connections allowed per listener")
+      ->check(CLI::Range(1, 1000000));
+  AddSetting(serve, "max-connections-per-peer", c.max_connections_per_peer,
+             "Open connections allowed per source address")
+      ->check(CLI::Range(1, 1000000));
+  AddSetting(serve, "request-timeout-ms", c.request_timeout_ms,
+             "Deadline for reading one whole request")
+      ->check(CLI::Range(10, 600000));
+  AddSetting(serve, "shutdown-timeout-ms", c.shutdown_timeout_ms,
+             "How long shutdown waits for in-flight requests")
+      ->check(CLI::Range(0, 600000));
+  AddSetting(serve, "log-level", c.log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  AddGuestOptions(serve, c.guest);
+  AddEgdOptions(serve, c.egd);
+}
+
+Result<void> FinishServeConfig(ServeConfig& c) {
+  if (c.state_dir.empty())
+    return Fail(ErrorCode::kInvalidArgument, "--state-dir must not be empty");
+  for (const auto* listen : {&c.guest_listen, &c.admin_listen}) {
+    if (auto hp = ParseHostPort(*listen); !hp) return tl::unexpected(hp.error());
+  }
+  if (auto egd = FinishEgdConfig(c.egd, c.sources); !egd) return egd;
+  for (const auto& list : {c.sources, c.require_sources}) {
+    for (const auto& name : list) {
+      if (!KnownSources().contains(name)) {
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            "unknown source '" + name + "' (known: rdseed, rdrand, hwrng, kernel, upstream-egd)");
+      }
+    }
+  }
+  for (const auto& name : c.require_sources) {
+    if (std::find(c.sources.begin(), c.sources.end(), name) == c.sources.end()) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "required source '" + name + "' is not in --sources");
+    }
+  }
+  if (c.admin_tls_cert.empty() != c.admin_tls_key.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "--admin-tls-cert and --admin-tls-key go together");
+  }
+  if (c.rate_burst_bytes < c.rate_bytes_per_second) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "--rate-burst-bytes must be >= --rate-bytes-per-second");
+  }
+  if (c.global_rate_bytes_per_second > 0 && c.global_burst_bytes < c.global_rate_bytes_per_second) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "--global-burst-bytes must be >= --global-rate-bytes-per-second");
+  }
+  if (auto guest = FinishGuestConfig(c.guest); !guest) return guest;
+  if (c.reseed_bytes == 0) return Fail(ErrorCode::kInvalidArgument, "--reseed-bytes must be > 0");
+  if (c.database.empty()) c.database = DirOf(c.state_dir, "seedwell.db");
+  if (c.admin_token_file.empty() && c.admin_token_hash.empty()) {
+    c.admin_token_file = DirOf(c.state_dir, "admin-token");
+  }
+  while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+  return {};
+}
+
+}  // namespace seedwell

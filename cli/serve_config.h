@@ -1,0 +1,81 @@
+// ServeConfig: every setting of `seedwell serve`, and how the command line, the environment and a
+// config file fill it.
+//
+// Precedence: a flag beats its environment variable (SEEDWELL_<FLAG_NAME>, e.g. --guest-listen is
+// SEEDWELL_GUEST_LISTEN), which beats the config file (--config, TOML or INI, keys named like the
+// flags without dashes), which beats the default. `seedwell serve --help` lists every setting with
+// its default and environment variable.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cli/egd_config.h"
+#include "cli/guest_config.h"
+#include "crypto/result.h"
+
+namespace seedwell {
+
+// HostPort is a parsed HOST:PORT listen address; port 0 means "pick a free port".
+struct HostPort {
+  std::string host;
+  int port = 0;
+};
+
+// ParseHostPort parses "HOST:PORT" or "[V6]:PORT"; kInvalidArgument on anything else.
+Result<HostPort> ParseHostPort(const std::string& text);
+
+// ServeConfig holds the settings of `seedwell serve`, with their defaults.
+struct ServeConfig {
+  std::string state_dir = "/var/lib/seedwell";
+  std::string guest_listen = "127.0.0.1:8080";
+  std::string admin_listen = "127.0.0.1:8081";
+  std::string public_url;  // guest-facing base URL; empty means http://<bound guest address>
+  std::string admin_tls_cert;
+  std::string admin_tls_key;
+  std::string admin_token_file;  // default: STATE/admin-token
+  std::string admin_token_hash;  // alternative to the file: the token's hash (see seedwell keygen)
+  std::string database;          // default: STATE/seedwell.db
+
+  // Entropy sources and the DRBG.
+  std::vector<std::string> sources = {"rdseed", "rdrand", "hwrng", "kernel"};
+  std::vector<std::string> require_sources;
+  bool allow_kernel_only = false;
+  std::string hwrng_path = "/dev/hwrng";
+  int reseed_interval_s = 60;
+  std::uint64_t reseed_bytes = 1ULL << 30;
+  int fail_closed_grace_s = 300;
+
+  // Rate limits (bytes), shared by every transport: per instance unless its rate_limit overrides
+  // them, and a service-wide cap (0 = none).
+  std::uint64_t rate_bytes_per_second = 8192;
+  std::uint64_t rate_burst_bytes = 65536;
+  std::uint64_t global_rate_bytes_per_second = 0;
+  std::uint64_t global_burst_bytes = 0;
+
+  // HTTP.
+  int http_threads = 48;
+  int max_connections = 2048;
+  int max_connections_per_peer = 64;
+  int request_timeout_ms = 5000;
+  int shutdown_timeout_ms = 5000;
+
+  std::string log_level = "info";
+
+  GuestConfig guest;  // guest entropy routes (cli/guest_config.h)
+  EgdConfig egd;      // EGD server and upstream EGD source (cli/egd_config.h)
+};
+
+// AddServeOptions registers every ServeConfig field on |serve| as a flag with its environment
+// variable, and the --config file option. |config| must outlive parsing.
+void AddServeOptions(CLI::App& serve, ServeConfig& config);
+
+// FinishServeConfig validates |config| after parsing and fills defaults derived from other
+// settings (database path, admin token file); the public URL is filled in once the guest
+// listener is bound. kInvalidArgument names the bad setting.
+Result<void> FinishServeConfig(ServeConfig& config);
+
+}  // namespace seedwell

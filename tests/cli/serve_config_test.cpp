@@ -1,0 +1,120 @@
+#include "cli/serve_config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>  // setenv, unsetenv
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "cli/option_registration.h"
+
+namespace seedwell {
+namespace {
+
+// Parses |args| (after "serve") into a fresh ServeConfig, as main does.
+ServeConfig Parse(std::vector<std::string> args) {
+  CLI::App app;
+  ServeConfig config;
+  AddServeOptions(app, config);
+  std::vector<const char*> argv = {"serve"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  app.parse(static_cast<int>(argv.size()), argv.data());
+  return config;
+}
+
+class ServeConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("seedwell-config-test-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    config_file_ = (dir_ / "seedwell.toml").string();
+    std::ofstream(config_file_) << "guest-listen = \"10.0.0.1:1000\"\n"
+                                << "admin-listen = \"10.0.0.1:2000\"\n"
+                                << "reseed-interval = 30\n";
+  }
+  void TearDown() override {
+    unsetenv("SEEDWELL_GUEST_LISTEN");
+    unsetenv("SEEDWELL_ADMIN_LISTEN");
+    std::filesystem::remove_all(dir_);
+  }
+  std::filesystem::path dir_;
+  std::string config_file_;
+};
+
+TEST_F(ServeConfigTest, DefaultsApplyWithNothingSet) {
+  ServeConfig c = Parse({});
+  EXPECT_EQ(c.guest_listen, "127.0.0.1:8080");
+  EXPECT_EQ(c.reseed_interval_s, 60);
+}
+
+TEST_F(ServeConfigTest, FlagBeatsEnvironmentBeatsFileBeatsDefault) {
+  setenv("SEEDWELL_GUEST_LISTEN", "10.0.0.2:1001", 1);
+  setenv("SEEDWELL_ADMIN_LISTEN", "10.0.0.2:2001", 1);
+  ServeConfig c = Parse({"--config", config_file_, "--admin-listen", "10.0.0.3:2002"});
+  EXPECT_EQ(c.admin_listen, "10.0.0.3:2002");  // flag over environment and file
+  EXPECT_EQ(c.guest_listen, "10.0.0.2:1001");  // environment over file
+  EXPECT_EQ(c.reseed_interval_s, 30);          // file over default
+}
+
+TEST_F(ServeConfigTest, ConfigFileFromEnvironment) {
+  setenv("SEEDWELL_CONFIG", config_file_.c_str(), 1);
+  ServeConfig c = Parse({});
+  unsetenv("SEEDWELL_CONFIG");
+  EXPECT_EQ(c.guest_listen, "10.0.0.1:1000");
+
+  setenv("SEEDWELL_CONFIG", (dir_ / "missing.toml").c_str(), 1);
+  EXPECT_THROW(Parse({}), CLI::FileError);  // a named config file must exist
+  unsetenv("SEEDWELL_CONFIG");
+}
+
+TEST_F(ServeConfigTest, RejectsOutOfRangeValues) {
+  EXPECT_THROW(Parse({"--reseed-interval", "0"}), CLI::ValidationError);
+  EXPECT_THROW(Parse({"--log-level", "loud"}), CLI::ValidationError);
+  EXPECT_THROW(Parse({"--no-such-flag"}), CLI::ExtrasError);
+}
+
+TEST_F(ServeConfigTest, FinishFillsDerivedPathsAndValidates) {
+  ServeConfig c = Parse({"--state-dir", "/srv/sw/"});
+  ASSERT_TRUE(FinishServeConfig(c).has_value());
+  EXPECT_EQ(c.database, "/srv/sw/seedwell.db");
+  EXPECT_EQ(c.admin_token_file, "/srv/sw/admin-token");
+
+  ServeConfig bad_source = Parse({"--sources", "rdseed,moon"});
+  auto r = FinishServeConfig(bad_source);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("moon"), std::string::npos);
+
+  ServeConfig orphan_required = Parse({"--sources", "kernel", "--require-sources", "hwrng"});
+  EXPECT_FALSE(FinishServeConfig(orphan_required).has_value());
+
+  ServeConfig half_tls = Parse({"--admin-tls-cert", "/x.pem"});
+  EXPECT_FALSE(FinishServeConfig(half_tls).has_value());
+
+  ServeConfig bad_listen = Parse({"--guest-listen", "nohostport"});
+  EXPECT_FALSE(FinishServeConfig(bad_listen).has_value());
+}
+
+TEST(ParseHostPortTest, AcceptsV4V6AndRejectsGarbage) {
+  auto v4 = ParseHostPort("127.0.0.1:0");
+  ASSERT_TRUE(v4.has_value());
+  EXPECT_EQ(v4->host, "127.0.0.1");
+  EXPECT_EQ(v4->port, 0);
+  auto v6 = ParseHostPort("[::1]:8443");
+  ASSERT_TRUE(v6.has_value());
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 8443);
+  for (const char* bad : {"", ":80", "host:", "host:65536", "host:8o", "[::1:80", "host:123456"}) {
+    EXPECT_FALSE(ParseHostPort(bad).has_value()) << bad;
+  }
+}
+
+TEST(EnvironmentNameTest, MapsFlagNames) {
+  EXPECT_EQ(EnvironmentName("guest-listen"), "SEEDWELL_GUEST_LISTEN");
+  EXPECT_EQ(EnvironmentName("state-dir"), "SEEDWELL_STATE_DIR");
+}
+
+}  // namespace
+}  // namespace seedwell
