@@ -38,7 +38,7 @@ Result<std::string> ReadInputFile(const std::string& path, const char* what) {
 Result<std::optional<nlohmann::json>> ReadJsonFile(const std::string& path, const char* what) {
   if (path.empty()) return std::nullopt;
   auto text = ReadInputFile(path, what);
-  if (!text) return tl::unexpected(text.error());
+  SEEDWELL_RETURN_IF_ERROR(text);
   auto doc = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
     return Fail(ErrorCode::kInvalidArgument, std::string(what) + " " + path + " is not JSON");
@@ -54,14 +54,14 @@ Result<ConfigDriveRequest> RequestFrom(const ConfigDriveFlags& flags) {
   request.issue_sealing_key = flags.issue_sealing_key;
   if (!flags.user_data_file.empty()) {
     auto text = ReadInputFile(flags.user_data_file, "user data");
-    if (!text) return tl::unexpected(text.error());
+    SEEDWELL_RETURN_IF_ERROR(text);
     request.user_data = std::move(*text);
   }
   auto vendor = ReadJsonFile(flags.vendor_data_file, "vendor data");
-  if (!vendor) return tl::unexpected(vendor.error());
+  SEEDWELL_RETURN_IF_ERROR(vendor);
   request.vendor_data = std::move(*vendor);
   auto network = ReadJsonFile(flags.network_data_file, "network data");
-  if (!network) return tl::unexpected(network.error());
+  SEEDWELL_RETURN_IF_ERROR(network);
   request.network_data = std::move(*network);
   return request;
 }
@@ -70,9 +70,9 @@ Result<ConfigDriveRequest> RequestFrom(const ConfigDriveFlags& flags) {
 // caller).
 Result<BuiltDrive> Run(const ConfigDriveFlags& flags) {
   auto format = ParseConfigDriveFormat(flags.format);
-  if (!format) return tl::unexpected(format.error());
+  SEEDWELL_RETURN_IF_ERROR(format);
   auto request = RequestFrom(flags);
-  if (!request) return tl::unexpected(request.error());
+  SEEDWELL_RETURN_IF_ERROR(request);
 
   // Offline use must never initialise a state directory: serve does that (and creates the keys).
   const std::filesystem::path state(flags.state_dir);
@@ -87,13 +87,13 @@ Result<BuiltDrive> Run(const ConfigDriveFlags& flags) {
     return Fail(ErrorCode::kInternal, "self-tests failed; run `seedwell selftest` for details");
   }
   auto keys = KeyRing::Open(state / "keys");
-  if (!keys) return tl::unexpected(keys.error());
+  SEEDWELL_RETURN_IF_ERROR(keys);
   auto store = SqliteStore::Open(database);
   Registry registry(*store, [] { return static_cast<std::int64_t>(SystemUnixMillis()); });
 
   auto entropy = EntropyService::Create(EntropyOptionsFrom(flags.entropy), SteadyClock::Instance());
-  if (!entropy) return tl::unexpected(entropy.error());
-  if (auto seeded = (*entropy)->Seed(); !seeded) return tl::unexpected(seeded.error());
+  SEEDWELL_RETURN_IF_ERROR(entropy);
+  SEEDWELL_TRY((*entropy)->Seed());
 
   EntropyService& service = **entropy;
   ConfigDriveBuilder builder(

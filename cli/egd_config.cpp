@@ -65,7 +65,7 @@ void AddEgdOptions(CLI::App& serve, EgdConfig& c) {
 
 Result<void> FinishEgdConfig(EgdConfig& c, std::vector<std::string>& sources) {
   if (!c.listen.empty()) {
-    if (auto hp = ParseHostPort(c.listen); !hp) return tl::unexpected(hp.error());
+    SEEDWELL_TRY(ParseHostPort(c.listen));
   }
   const auto& mode = c.socket_mode;
   if (mode.empty() || mode.size() > 4 ||

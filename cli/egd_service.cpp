@@ -26,13 +26,13 @@ Result<std::unique_ptr<EgdService>> EgdService::Start(AppContext& ctx) {
   if (!c.listen.empty()) {
     const HostPort hp = *ParseHostPort(c.listen);
     auto port = service->server_.ListenTcp(hp.host, hp.port);
-    if (!port) return tl::unexpected(port.error());
+    SEEDWELL_RETURN_IF_ERROR(port);
     spdlog::info("egd listener on {}:{}", hp.host, *port);
   }
   if (!c.socket_dir.empty()) {
     service->sockets_ =
         std::make_unique<EgdSockets>(service->server_, ctx.registry, c.socket_dir, c.SocketMode());
-    if (auto ready = service->sockets_->Prepare(); !ready) return tl::unexpected(ready.error());
+    SEEDWELL_TRY(service->sockets_->Prepare());
     ctx.egd_sockets = service->sockets_.get();
     EgdSockets* sockets = service->sockets_.get();
     service->server_.Every(kReconcilePeriod, [sockets] { sockets->Reconcile(); });

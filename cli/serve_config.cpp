@@ -132,7 +132,7 @@ Result<void> FinishServeConfig(ServeConfig& c) {
   if (c.state_dir.empty())
     return Fail(ErrorCode::kInvalidArgument, "--state-dir must not be empty");
   for (const auto* listen : {&c.guest_listen, &c.admin_listen}) {
-    if (auto hp = ParseHostPort(*listen); !hp) return tl::unexpected(hp.error());
+    SEEDWELL_TRY(ParseHostPort(*listen));
   }
   if (auto egd = FinishEgdConfig(c.egd, c.sources); !egd) return egd;
   for (const auto& list : {c.sources, c.require_sources}) {

@@ -176,7 +176,7 @@ void AddSource(std::vector<std::unique_ptr<MonitoredSource>>& out,
 
 template <typename T>
 Result<std::unique_ptr<EntropySource>> Upcast(Result<std::unique_ptr<T>> r) {
-  if (!r) return tl::unexpected(r.error());
+  SEEDWELL_RETURN_IF_ERROR(r);
   return std::unique_ptr<EntropySource>(std::move(*r));
 }
 

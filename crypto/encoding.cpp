@@ -39,7 +39,7 @@ Result<std::size_t> DecodeInto(std::string_view text, std::span<std::uint8_t> ou
 Result<std::vector<std::uint8_t>> Decode(std::string_view text, bool hex, int variant) {
   std::vector<std::uint8_t> out(hex ? text.size() / 2 + 1 : text.size() * 3 / 4 + 3);
   auto written = DecodeInto(text, out, hex, variant, /*exact=*/false);
-  if (!written) return tl::unexpected(written.error());
+  SEEDWELL_RETURN_IF_ERROR(written);
   if (hex && text.size() % 2 != 0) return Fail(ErrorCode::kInvalidArgument, "malformed hex");
   out.resize(*written);
   return out;
@@ -77,14 +77,14 @@ Result<std::vector<std::uint8_t>> FromBase64Url(std::string_view text) {
 
 Result<void> FromHexInto(std::string_view text, std::span<std::uint8_t> out) {
   auto written = DecodeInto(text, out, /*hex=*/true, 0, /*exact=*/true);
-  if (!written) return tl::unexpected(written.error());
+  SEEDWELL_RETURN_IF_ERROR(written);
   return {};
 }
 
 Result<void> FromBase64Into(std::string_view text, std::span<std::uint8_t> out) {
   auto written = DecodeInto(text, out, /*hex=*/false, sodium_base64_VARIANT_ORIGINAL,
                             /*exact=*/true);
-  if (!written) return tl::unexpected(written.error());
+  SEEDWELL_RETURN_IF_ERROR(written);
   return {};
 }
 

@@ -143,7 +143,7 @@ Result<std::shared_ptr<const KeyRing::Snapshot>> KeyRing::LoadSnapshot(
     if (e.state == KeyState::kRetired) continue;
     const std::filesystem::path path = KeyPath(dir, e.kid);
     auto key = SigningKey::Load(path);
-    if (!key) return tl::unexpected(key.error());
+    SEEDWELL_RETURN_IF_ERROR(key);
     if (key->kid() != e.kid) {
       return Fail(ErrorCode::kInvalidArgument,
                   "key file " + path.string() + " does not hold key " + e.kid);
@@ -187,14 +187,14 @@ Result<std::unique_ptr<KeyRing>> KeyRing::Open(const std::filesystem::path& dir,
     }
     const std::vector<Entry> entries = {
         Entry{key.kid(), key.public_key(), KeyState::kActive, now()}};
-    if (auto written = WriteIndex(dir, entries); !written) return tl::unexpected(written.error());
+    SEEDWELL_TRY(WriteIndex(dir, entries));
     spdlog::info("key ring {}: created active key {}", dir.string(), key.kid());
   }
 
   auto entries = ReadIndex(dir);
-  if (!entries) return tl::unexpected(entries.error());
+  SEEDWELL_RETURN_IF_ERROR(entries);
   auto snapshot = LoadSnapshot(dir, std::move(*entries));
-  if (!snapshot) return tl::unexpected(snapshot.error());
+  SEEDWELL_RETURN_IF_ERROR(snapshot);
   spdlog::info("key ring {}: {} keys, active {}", dir.string(), (*snapshot)->entries.size(),
                (*snapshot)->active->kid());
   return std::unique_ptr<KeyRing>(new KeyRing(dir, std::move(now), std::move(*snapshot)));
@@ -241,7 +241,7 @@ Result<std::string> KeyRing::Rotate() {
   const auto old = Current();
   auto key = std::make_shared<const SigningKey>(SigningKey::Generate());
   const std::filesystem::path path = KeyPath(dir_, key->kid());
-  if (auto saved = key->Save(path); !saved) return tl::unexpected(saved.error());
+  SEEDWELL_TRY(key->Save(path));
 
   auto next = std::make_shared<Snapshot>();
   next->entries = old->entries;

@@ -137,7 +137,7 @@ Result<std::vector<BatchProof>> SignBatch(const SigningKey& key,
         fields, [](std::span<const std::uint8_t> bytes) -> Result<MerkleHash> {
           return MerkleLeafHash(bytes);
         });
-    if (!leaf) return tl::unexpected(leaf.error());
+    SEEDWELL_RETURN_IF_ERROR(leaf);
     level.push_back(*leaf);
   }
   return SignLeafHashes(key, level);
@@ -152,9 +152,9 @@ Result<void> VerifyBatchedBlock(const Ed25519PublicKey& public_key, const BlockF
       fields, [](std::span<const std::uint8_t> bytes) -> Result<MerkleHash> {
         return MerkleLeafHash(bytes);
       });
-  if (!leaf) return tl::unexpected(leaf.error());
+  SEEDWELL_RETURN_IF_ERROR(leaf);
   auto root = RootFromAuditPath(*leaf, proof.leaf_index, proof.leaf_count, proof.path);
-  if (!root) return tl::unexpected(root.error());
+  SEEDWELL_RETURN_IF_ERROR(root);
   if (!VerifyEd25519(public_key, BatchRootMessage(proof.leaf_count, *root), proof.root_signature)) {
     return Fail(ErrorCode::kUnauthenticated, "batch root signature does not verify");
   }

@@ -34,8 +34,16 @@ struct Error {
   std::string message;
 };
 
+// Result<T> is a T or an Error. It is tl::expected marked [[nodiscard]], so a dropped error is a
+// compile error (-Werror); cast to void where ignoring one is deliberate, and say why.
 template <typename T>
-using Result = tl::expected<T, Error>;
+class [[nodiscard]] Result : public tl::expected<T, Error> {
+ public:
+  using tl::expected<T, Error>::expected;
+  // A tl::expected from a monadic call (map, and_then) converts back implicitly.
+  Result(tl::expected<T, Error> other)  // NOLINT(google-explicit-constructor)
+      : tl::expected<T, Error>(std::move(other)) {}
+};
 
 // Fail builds the unexpected value of a Result<T> from |code| and |message|.
 inline tl::unexpected<Error> Fail(ErrorCode code, std::string message) {
@@ -43,3 +51,18 @@ inline tl::unexpected<Error> Fail(ErrorCode code, std::string message) {
 }
 
 }  // namespace seedwell
+
+// SEEDWELL_RETURN_IF_ERROR returns |result|'s error from the enclosing function (which returns a
+// Result) when |result|, an already evaluated Result, holds one.
+#define SEEDWELL_RETURN_IF_ERROR(result)                    \
+  do {                                                      \
+    if (!(result)) return tl::unexpected((result).error()); \
+  } while (false)
+
+// SEEDWELL_TRY evaluates |expr|, a Result whose value is not needed, and returns its error from
+// the enclosing function (which returns a Result) when it holds one.
+#define SEEDWELL_TRY(expr)                                           \
+  do {                                                               \
+    if (auto seedwell_try_result = (expr); !seedwell_try_result)     \
+      return tl::unexpected(std::move(seedwell_try_result).error()); \
+  } while (false)

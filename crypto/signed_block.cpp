@@ -69,7 +69,7 @@ void WriteCanonical(const BlockFields& fields, std::span<std::uint8_t> out) {
 
 Result<SecretBuffer> CanonicalBlockBytes(const BlockFields& fields) {
   auto size = CanonicalBlockSize(fields);
-  if (!size) return tl::unexpected(size.error());
+  SEEDWELL_RETURN_IF_ERROR(size);
   SecretBuffer out(*size);
   block_internal::WriteCanonical(fields, out.span());
   return out;

@@ -71,7 +71,7 @@ void WriteCanonical(const BlockFields& fields, std::span<std::uint8_t> out);
 template <typename T, typename Use>
 Result<T> WithCanonicalBlockBytes(const BlockFields& fields, Use&& use) {
   auto size = CanonicalBlockSize(fields);
-  if (!size) return tl::unexpected(size.error());
+  SEEDWELL_RETURN_IF_ERROR(size);
   if (*size <= block_internal::kStackBytes) {
     // Most blocks are small: avoid a locked heap allocation per request.
     SecretArray<block_internal::kStackBytes> scratch;

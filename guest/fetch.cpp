@@ -38,13 +38,13 @@ Result<std::string> Deliver(const ReceivedBlock& block, const FetchConfig& confi
                   "block is sealed but no sealing key is configured (--sealing-key-file)");
     }
     auto plain = Open(*config.sealing_key, block.data.span());
-    if (!plain) return tl::unexpected(plain.error());
+    SEEDWELL_RETURN_IF_ERROR(plain);
     opened = std::move(*plain);
     bytes = opened.span();
   }
   std::string reason;
   auto outcome = CreditKernel(bytes, flags.random_device, flags.urandom_device, &reason);
-  if (!outcome) return tl::unexpected(outcome.error());
+  SEEDWELL_RETURN_IF_ERROR(outcome);
   if (*outcome == CreditOutcome::kCredited) {
     return "credited " + std::to_string(bytes.size()) + " bytes (" +
            std::to_string(bytes.size() * 8) + " bits) via RNDADDENTROPY";

@@ -29,7 +29,7 @@ struct DriveMetadata {
 Result<DriveMetadata> ReadDriveMetadata(const std::filesystem::path& dir) {
   const auto path = dir / "openstack" / "latest" / "meta_data.json";
   auto text = ReadSecretFile(path, kMaxMetadataBytes);
-  if (!text) return tl::unexpected(text.error());
+  SEEDWELL_RETURN_IF_ERROR(text);
   const std::string_view view(reinterpret_cast<const char*>(text->data()), text->size());
   const nlohmann::json doc = nlohmann::json::parse(view, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object()) {
@@ -59,7 +59,7 @@ Result<Ed25519PublicKey> ParsePublicKey(std::string_view base64, std::string_vie
 
 Result<SealingKeyPair> ReadSealingKey(const std::filesystem::path& path) {
   auto text = ReadSecretFile(path, kMaxSmallFileBytes);
-  if (!text) return tl::unexpected(text.error());
+  SEEDWELL_RETURN_IF_ERROR(text);
   SecretArray<kX25519SecretKeyBytes> secret;
   const std::string_view view(reinterpret_cast<const char*>(text->data()), text->size());
   if (!FromBase64Into(view, secret.span())) {
@@ -124,7 +124,7 @@ Result<FetchConfig> ResolveFetchConfig(const FetchFlags& flags,
   if (drive_dir) {
     config.drive_source = drive_source;
     auto metadata = ReadDriveMetadata(*drive_dir);
-    if (!metadata) return tl::unexpected(metadata.error());
+    SEEDWELL_RETURN_IF_ERROR(metadata);
     drive = std::move(*metadata);
   }
   config.instance_id = !flags.instance_id.empty() ? flags.instance_id : drive.instance_id;
@@ -136,12 +136,12 @@ Result<FetchConfig> ResolveFetchConfig(const FetchFlags& flags,
   if (!flags.public_keys.empty()) {
     for (const std::string& text : flags.public_keys) {
       auto key = ParsePublicKey(text, "--public-key");
-      if (!key) return tl::unexpected(key.error());
+      SEEDWELL_RETURN_IF_ERROR(key);
       config.trusted_keys.push_back(*key);
     }
   } else if (!drive.public_key.empty()) {
     auto key = ParsePublicKey(drive.public_key, "the config drive");
-    if (!key) return tl::unexpected(key.error());
+    SEEDWELL_RETURN_IF_ERROR(key);
     if (!drive.kid.empty() && KeyIdFor(*key) != drive.kid) {
       return Fail(ErrorCode::kInvalidArgument,
                   "the config drive's public key does not match its kid " + drive.kid);
@@ -161,14 +161,14 @@ Result<FetchConfig> ResolveFetchConfig(const FetchFlags& flags,
                   "no service URL: give --url or a config drive with seedwell.service_url");
     }
     auto url = ParseHttpUrl(config.service_text);
-    if (!url) return tl::unexpected(url.error());
+    SEEDWELL_RETURN_IF_ERROR(url);
     config.service = std::move(*url);
   }
 
   const auto drive_file = [&](const char* name) { return *drive_dir / "seedwell" / name; };
   if (!flags.token_file.empty()) {
     auto token = ReadSecretFile(flags.token_file, kMaxSmallFileBytes);
-    if (!token) return tl::unexpected(token.error());
+    SEEDWELL_RETURN_IF_ERROR(token);
     config.token = std::move(*token);
   } else if (drive_dir) {
     auto token = ReadSecretFile(drive_file("token"), kMaxSmallFileBytes);
@@ -187,7 +187,7 @@ Result<FetchConfig> ResolveFetchConfig(const FetchFlags& flags,
   }
   if (sealing_path) {
     auto pair = ReadSealingKey(*sealing_path);
-    if (!pair) return tl::unexpected(pair.error());
+    SEEDWELL_RETURN_IF_ERROR(pair);
     config.sealing_key = std::move(*pair);
   }
 

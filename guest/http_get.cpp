@@ -227,7 +227,7 @@ Result<HttpReply> HttpGet(const HttpUrl& url, std::string_view target,
                           const std::vector<std::pair<std::string, std::string>>& headers,
                           Clock::time_point deadline, std::size_t max_reply_bytes) {
   auto connected = Connect(url, deadline);
-  if (!connected) return tl::unexpected(connected.error());
+  SEEDWELL_RETURN_IF_ERROR(connected);
   const Fd fd(*connected);
 
   std::string request = "GET " + std::string(target) + " HTTP/1.1\r\nHost: " + Where(url) +
@@ -239,7 +239,7 @@ Result<HttpReply> HttpGet(const HttpUrl& url, std::string_view target,
   auto sent = SendAll(fd.get(), request, deadline);
   // The request may hold a bearer token: wipe it whether or not it was sent.
   sodium_memzero(request.data(), request.size());
-  if (!sent) return tl::unexpected(sent.error());
+  SEEDWELL_RETURN_IF_ERROR(sent);
 
   SecretBuffer raw(max_reply_bytes);
   std::size_t used = 0;

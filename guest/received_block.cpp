@@ -50,14 +50,14 @@ Result<BatchProof> ParseBatchHeaders(const HttpReply& reply) {
   BatchProof proof;
   auto root = ParseSignature(reply.Header("seedwell-batch-root-signature"),
                              "Seedwell-Batch-Root-Signature");
-  if (!root) return tl::unexpected(root.error());
+  SEEDWELL_RETURN_IF_ERROR(root);
   proof.root_signature = *root;
   auto index = ParseUnsigned<std::uint32_t>(reply.Header("seedwell-batch-leaf-index"),
                                             "Seedwell-Batch-Leaf-Index");
   auto count = ParseUnsigned<std::uint32_t>(reply.Header("seedwell-batch-leaf-count"),
                                             "Seedwell-Batch-Leaf-Count");
-  if (!index) return tl::unexpected(index.error());
-  if (!count) return tl::unexpected(count.error());
+  SEEDWELL_RETURN_IF_ERROR(index);
+  SEEDWELL_RETURN_IF_ERROR(count);
   proof.leaf_index = *index;
   proof.leaf_count = *count;
   std::string_view path = reply.Header("seedwell-batch-path");
@@ -102,7 +102,7 @@ Result<ReceivedBlock> BlockFromOctetReply(HttpReply&& reply) {
   block.nonce = std::move(*nonce);
   auto issued = ParseUnsigned<std::uint64_t>(reply.Header("seedwell-issued-at-unix-ms"),
                                              "Seedwell-Issued-At-Unix-Ms");
-  if (!issued) return tl::unexpected(issued.error());
+  SEEDWELL_RETURN_IF_ERROR(issued);
   block.issued_at_unix_ms = *issued;
   const std::string_view sealed = reply.Header("seedwell-sealed");
   if (sealed != "0" && sealed != "1") {
@@ -111,11 +111,11 @@ Result<ReceivedBlock> BlockFromOctetReply(HttpReply&& reply) {
   block.sealed = sealed == "1";
   if (!reply.Header("seedwell-signature").empty()) {
     auto signature = ParseSignature(reply.Header("seedwell-signature"), "Seedwell-Signature");
-    if (!signature) return tl::unexpected(signature.error());
+    SEEDWELL_RETURN_IF_ERROR(signature);
     block.signature = *signature;
   } else if (!reply.Header("seedwell-batch-root-signature").empty()) {
     auto proof = ParseBatchHeaders(reply);
-    if (!proof) return tl::unexpected(proof.error());
+    SEEDWELL_RETURN_IF_ERROR(proof);
     block.batch = std::move(*proof);
   }
   block.data = std::move(reply.body);
@@ -155,13 +155,13 @@ Result<ReceivedBlock> BlockFromSeedFile(std::string_view json_text) {
   if (!nonce_bytes) return Fail(ErrorCode::kInvalidArgument, "seed file nonce is not base64");
   block.nonce = std::move(*nonce_bytes);
   auto sig = ParseSignature(*signature, "seed file signature");
-  if (!sig) return tl::unexpected(sig.error());
+  SEEDWELL_RETURN_IF_ERROR(sig);
   block.signature = *sig;
   auto seed = DecodeSecretBase64(*data, "seed file data");
   // The parsed document holds the seed as base64 text: wipe it before it is freed.
   auto& data_text = doc["data"].get_ref<std::string&>();
   sodium_memzero(data_text.data(), data_text.size());
-  if (!seed) return tl::unexpected(seed.error());
+  SEEDWELL_RETURN_IF_ERROR(seed);
   block.data = std::move(*seed);
   return block;
 }

@@ -47,7 +47,7 @@ Result<Instance> AddressIndex::Find(std::string_view ip) {
   auto address = ParseIpAddress(ip);
   if (!address) return Fail(ErrorCode::kInvalidArgument, "not an IP address");
   auto snapshot = Current();
-  if (!snapshot) return tl::unexpected(snapshot.error());
+  SEEDWELL_RETURN_IF_ERROR(snapshot);
   const Entry* best = nullptr;
   bool ambiguous = false;
   for (const Entry& entry : (*snapshot)->entries) {

@@ -139,7 +139,7 @@ AdminCredential AdminCredential::FromTokenFile(const std::string& path) {
 
 Result<void> AdminCredential::Check(std::string_view presented) const {
   auto token = Token::Parse(presented, TokenKind::kAdmin);
-  if (!token) return tl::unexpected(token.error());
+  SEEDWELL_RETURN_IF_ERROR(token);
   if (!ConstantTimeEquals(token->Hash(), hash_)) {
     return Fail(ErrorCode::kUnauthenticated, "unknown admin token");
   }

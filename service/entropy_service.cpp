@@ -10,7 +10,7 @@ Result<std::unique_ptr<EntropyService>> EntropyService::Create(const EntropyOpti
                                                                const Clock& clock) {
   auto sources = DetectSources(options.sources, clock);
   auto conditioner = Conditioner::Create(std::move(sources), clock, options.policy);
-  if (!conditioner) return tl::unexpected(conditioner.error());
+  SEEDWELL_RETURN_IF_ERROR(conditioner);
   return std::unique_ptr<EntropyService>(
       new EntropyService(std::move(*conditioner), clock, options.drbg));
 }

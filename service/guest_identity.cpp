@@ -79,7 +79,7 @@ Result<std::string> GuestIdentifier::EffectiveSource(const GuestCredentials& c) 
 
 Result<GuestIdentity> GuestIdentifier::Identify(const GuestCredentials& c) {
   auto source = EffectiveSource(c);
-  if (!source) return tl::unexpected(source.error());
+  SEEDWELL_RETURN_IF_ERROR(source);
   if (options_.token && !c.authorization.empty()) return ByToken(c, std::move(*source));
   if (options_.proxy && (!c.instance_id.empty() || !c.tenant_id.empty() || !c.signature.empty())) {
     return ByProxy(c, std::move(*source));
@@ -114,7 +114,7 @@ Result<GuestIdentity> GuestIdentifier::ByToken(const GuestCredentials& c, std::s
     return Fail(ErrorCode::kUnauthenticated, "expected a Bearer instance token");
   }
   auto instance = registry_.Authenticate(header.substr(kBearer.size()));
-  if (!instance) return tl::unexpected(instance.error());
+  SEEDWELL_RETURN_IF_ERROR(instance);
   if (!SourceAllowed(*instance, source)) {
     return Fail(ErrorCode::kPermissionDenied,
                 "source address is not among the instance's allowed addresses");

@@ -98,7 +98,7 @@ Result<std::vector<std::string>> NormalizeCidrs(const std::vector<std::string>& 
   std::vector<std::string> out;
   for (const auto& text : cidrs) {
     auto cidr = ParseCidr(text);
-    if (!cidr) return tl::unexpected(cidr.error());
+    SEEDWELL_RETURN_IF_ERROR(cidr);
     std::string canonical = FormatCidr(*cidr);
     if (seen.insert(canonical).second) out.push_back(std::move(canonical));
   }
@@ -135,7 +135,7 @@ Result<std::string> CanonicalUuid(std::string_view text, std::string_view field)
 
 Result<Instance> NormalizeInstance(Instance instance) {
   auto id = CanonicalUuid(instance.id);
-  if (!id) return tl::unexpected(id.error());
+  SEEDWELL_RETURN_IF_ERROR(id);
   instance.id = std::move(*id);
   for (const auto& check :
        {CheckText("project_id", instance.project_id, /*required=*/true),
@@ -143,10 +143,10 @@ Result<Instance> NormalizeInstance(Instance instance) {
         CheckText("availability_zone", instance.availability_zone, false),
         CheckHostname(instance.hostname), CheckMetadata(instance.metadata),
         CheckRateLimit(instance.rate_limit), CheckSealingKey(instance.sealing_public_key)}) {
-    if (!check) return tl::unexpected(check.error());
+    SEEDWELL_RETURN_IF_ERROR(check);
   }
   auto cidrs = NormalizeCidrs(instance.allowed_cidrs);
-  if (!cidrs) return tl::unexpected(cidrs.error());
+  SEEDWELL_RETURN_IF_ERROR(cidrs);
   instance.allowed_cidrs = std::move(*cidrs);
   return instance;
 }

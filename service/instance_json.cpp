@@ -61,12 +61,12 @@ Result<RateLimit> GetRateLimit(const json& value) {
   for (const auto& [key, item] : value.items()) {
     if (key == "bytes_per_second") {
       auto v = GetUnsigned(item, "rate_limit.bytes_per_second");
-      if (!v) return tl::unexpected(v.error());
+      SEEDWELL_RETURN_IF_ERROR(v);
       limit.bytes_per_second = *v;
       have_rate = true;
     } else if (key == "burst_bytes") {
       auto v = GetUnsigned(item, "rate_limit.burst_bytes");
-      if (!v) return tl::unexpected(v.error());
+      SEEDWELL_RETURN_IF_ERROR(v);
       limit.burst_bytes = *v;
       have_burst = true;
     } else {
@@ -89,7 +89,7 @@ Result<void> ParseMutable(const std::string& key, const json& value, InstancePat
                           bool* known) {
   *known = true;
   const auto assign = [](auto result, auto* target) -> Result<void> {
-    if (!result) return tl::unexpected(result.error());
+    SEEDWELL_RETURN_IF_ERROR(result);
     *target = std::move(*result);
     return {};
   };
@@ -104,7 +104,7 @@ Result<void> ParseMutable(const std::string& key, const json& value, InstancePat
       return {};
     }
     auto limit = GetRateLimit(value);
-    if (!limit) return tl::unexpected(limit.error());
+    SEEDWELL_RETURN_IF_ERROR(limit);
     patch->rate_limit.emplace(*limit);
     return {};
   }
@@ -114,7 +114,7 @@ Result<void> ParseMutable(const std::string& key, const json& value, InstancePat
       return {};
     }
     auto text = GetString(value, key);
-    if (!text) return tl::unexpected(text.error());
+    SEEDWELL_RETURN_IF_ERROR(text);
     patch->sealing_public_key.emplace(std::move(*text));
     return {};
   }
@@ -126,12 +126,12 @@ Result<void> ParseMutable(const std::string& key, const json& value, InstancePat
 
 Result<InstancePatch> InstancePatchFromJson(std::string_view body) {
   auto doc = ParseObject(body);
-  if (!doc) return tl::unexpected(doc.error());
+  SEEDWELL_RETURN_IF_ERROR(doc);
   InstancePatch patch;
   for (const auto& [key, value] : doc->items()) {
     bool known = false;
     auto parsed = ParseMutable(key, value, &patch, &known);
-    if (!parsed) return tl::unexpected(parsed.error());
+    SEEDWELL_RETURN_IF_ERROR(parsed);
     if (known) continue;
     if (key == "id" || key == "project_id" || IsReadOnlyField(key)) {
       return Malformed(key, "cannot be changed");
@@ -143,7 +143,7 @@ Result<InstancePatch> InstancePatchFromJson(std::string_view body) {
 
 Result<Instance> InstanceFromCreateJson(std::string_view body) {
   auto doc = ParseObject(body);
-  if (!doc) return tl::unexpected(doc.error());
+  SEEDWELL_RETURN_IF_ERROR(doc);
   Instance instance;
   InstancePatch patch;
   bool have_id = false;
@@ -151,14 +151,14 @@ Result<Instance> InstanceFromCreateJson(std::string_view body) {
   for (const auto& [key, value] : doc->items()) {
     if (key == "id" || key == "project_id") {
       auto text = GetString(value, key);
-      if (!text) return tl::unexpected(text.error());
+      SEEDWELL_RETURN_IF_ERROR(text);
       (key == "id" ? instance.id : instance.project_id) = std::move(*text);
       (key == "id" ? have_id : have_project) = true;
       continue;
     }
     bool known = false;
     auto parsed = ParseMutable(key, value, &patch, &known);
-    if (!parsed) return tl::unexpected(parsed.error());
+    SEEDWELL_RETURN_IF_ERROR(parsed);
     if (known) continue;
     if (IsReadOnlyField(key)) return Malformed(key, "is set by the server");
     return Malformed(key, "unknown field");
@@ -214,22 +214,22 @@ json InstanceToJson(const Instance& instance) {
 
 Result<VendordataRequest> VendordataFromJson(std::string_view body) {
   auto doc = ParseObject(body);
-  if (!doc) return tl::unexpected(doc.error());
+  SEEDWELL_RETURN_IF_ERROR(doc);
   VendordataRequest request;
   const auto required_string = [&](const char* field, std::string* target) -> Result<void> {
     const auto it = doc->find(field);
     if (it == doc->end()) return Malformed(field, "is required");
     auto text = GetString(*it, field);
-    if (!text) return tl::unexpected(text.error());
+    SEEDWELL_RETURN_IF_ERROR(text);
     *target = std::move(*text);
     return {};
   };
   for (const auto& check : {required_string("instance-id", &request.instance_id),
                             required_string("project-id", &request.project_id)}) {
-    if (!check) return tl::unexpected(check.error());
+    SEEDWELL_RETURN_IF_ERROR(check);
   }
   auto id = CanonicalUuid(request.instance_id, "instance-id");
-  if (!id) return tl::unexpected(id.error());
+  SEEDWELL_RETURN_IF_ERROR(id);
   request.instance_id = std::move(*id);
   for (const char* field : {"hostname", "image-id", "user-data"}) {
     const auto it = doc->find(field);
@@ -239,7 +239,7 @@ Result<VendordataRequest> VendordataFromJson(std::string_view body) {
   }
   if (const auto it = doc->find("metadata"); it != doc->end() && !it->is_null()) {
     auto metadata = GetStringMap(*it, "metadata");
-    if (!metadata) return tl::unexpected(metadata.error());
+    SEEDWELL_RETURN_IF_ERROR(metadata);
     request.metadata = std::move(*metadata);
   }
   return request;

@@ -73,7 +73,7 @@ Result<IssuedBlock> Issuer::Issue(const Instance& instance, const IssueRequest& 
       return tl::unexpected(drawn.error());
     }
     auto box = Seal(*recipient, plain.span());
-    if (!box) return tl::unexpected(box.error());
+    SEEDWELL_RETURN_IF_ERROR(box);
     block.data = BlockData(box->size());
     std::copy(box->begin(), box->end(), block.data.span().begin());
   } else {
@@ -84,7 +84,7 @@ Result<IssuedBlock> Issuer::Issue(const Instance& instance, const IssueRequest& 
     }
   }
   block.issued_at_unix_ms = now_();
-  if (auto s = Sign(block, std::move(key)); !s) return tl::unexpected(s.error());
+  SEEDWELL_TRY(Sign(block, std::move(key)));
   return block;
 }
 
@@ -92,7 +92,7 @@ Result<void> Issuer::Sign(IssuedBlock& block, std::shared_ptr<const SigningKey> 
   const BlockFields fields = block.Fields();
   if (batcher_ == nullptr) {
     auto signature = SignBlock(*key, fields);
-    if (!signature) return tl::unexpected(signature.error());
+    SEEDWELL_RETURN_IF_ERROR(signature);
     block.signature = *signature;
     return {};
   }
@@ -100,9 +100,9 @@ Result<void> Issuer::Sign(IssuedBlock& block, std::shared_ptr<const SigningKey> 
       fields, [](std::span<const std::uint8_t> bytes) -> Result<MerkleHash> {
         return MerkleLeafHash(bytes);
       });
-  if (!leaf) return tl::unexpected(leaf.error());
+  SEEDWELL_RETURN_IF_ERROR(leaf);
   auto proof = batcher_->Sign(std::move(key), *leaf);
-  if (!proof) return tl::unexpected(proof.error());
+  SEEDWELL_RETURN_IF_ERROR(proof);
   block.batch = std::move(*proof);
   return {};
 }

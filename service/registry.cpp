@@ -34,20 +34,20 @@ Result<std::string> Registry::MintToken(const std::string& id) {
   const Token token = Token::Generate(TokenKind::kInstance);
   auto stored = store_.SetTokenHash(id, token.Hash());
   Invalidate(id);
-  if (!stored) return tl::unexpected(stored.error());
+  SEEDWELL_RETURN_IF_ERROR(stored);
   return token.Reveal();
 }
 
 Result<CreatedInstance> Registry::Create(Instance instance) {
   auto normalized = NormalizeInstance(std::move(instance));
-  if (!normalized) return tl::unexpected(normalized.error());
+  SEEDWELL_RETURN_IF_ERROR(normalized);
   normalized->state = InstanceState::kActive;
   normalized->created_at_ms = normalized->updated_at_ms = now_ms_();
   normalized->last_seen_at_ms.reset();
   normalized->bytes_issued = 0;
   const Token token = Token::Generate(TokenKind::kInstance);
   auto stored = store_.Create(*normalized, token.Hash());
-  if (!stored) return tl::unexpected(stored.error());
+  SEEDWELL_RETURN_IF_ERROR(stored);
   generation_.fetch_add(1, std::memory_order_release);
   spdlog::info("instance {} created in project {}", normalized->id, normalized->project_id);
   return CreatedInstance{std::move(*normalized), token.Reveal(), true};
@@ -55,7 +55,7 @@ Result<CreatedInstance> Registry::Create(Instance instance) {
 
 Result<Instance> Registry::Get(std::string_view id) {
   auto canonical = CanonicalId(id);
-  if (!canonical) return tl::unexpected(canonical.error());
+  SEEDWELL_RETURN_IF_ERROR(canonical);
   return store_.Get(*canonical);
 }
 
@@ -63,38 +63,38 @@ Result<InstancePage> Registry::List(const ListQuery& query) { return store_.List
 
 Result<Instance> Registry::Update(std::string_view id, const InstancePatch& patch) {
   auto canonical = CanonicalId(id);
-  if (!canonical) return tl::unexpected(canonical.error());
+  SEEDWELL_RETURN_IF_ERROR(canonical);
   const std::lock_guard write_lock(write_mutex_);
   auto current = store_.Get(*canonical);
-  if (!current) return tl::unexpected(current.error());
+  SEEDWELL_RETURN_IF_ERROR(current);
   auto updated = ApplyPatch(*current, patch);
-  if (!updated) return tl::unexpected(updated.error());
+  SEEDWELL_RETURN_IF_ERROR(updated);
   updated->updated_at_ms = now_ms_();
   auto stored = store_.Update(*updated);
   Invalidate(*canonical);
-  if (!stored) return tl::unexpected(stored.error());
+  SEEDWELL_RETURN_IF_ERROR(stored);
   return updated;
 }
 
 Result<Instance> Registry::Revoke(std::string_view id) {
   auto canonical = CanonicalId(id);
-  if (!canonical) return tl::unexpected(canonical.error());
+  SEEDWELL_RETURN_IF_ERROR(canonical);
   const std::lock_guard write_lock(write_mutex_);
   auto current = store_.Get(*canonical);
-  if (!current) return tl::unexpected(current.error());
+  SEEDWELL_RETURN_IF_ERROR(current);
   if (current->state == InstanceState::kRevoked) return current;
   current->state = InstanceState::kRevoked;
   current->updated_at_ms = now_ms_();
   auto stored = store_.Update(*current);
   Invalidate(*canonical);
-  if (!stored) return tl::unexpected(stored.error());
+  SEEDWELL_RETURN_IF_ERROR(stored);
   spdlog::info("instance {} revoked", current->id);
   return current;
 }
 
 Result<void> Registry::Delete(std::string_view id) {
   auto canonical = CanonicalId(id);
-  if (!canonical) return tl::unexpected(canonical.error());
+  SEEDWELL_RETURN_IF_ERROR(canonical);
   const std::lock_guard write_lock(write_mutex_);
   auto deleted = store_.Delete(*canonical);
   Invalidate(*canonical);
@@ -104,10 +104,10 @@ Result<void> Registry::Delete(std::string_view id) {
 
 Result<std::string> Registry::RotateToken(std::string_view id) {
   auto canonical = CanonicalId(id);
-  if (!canonical) return tl::unexpected(canonical.error());
+  SEEDWELL_RETURN_IF_ERROR(canonical);
   const std::lock_guard write_lock(write_mutex_);
   auto current = store_.Get(*canonical);
-  if (!current) return tl::unexpected(current.error());
+  SEEDWELL_RETURN_IF_ERROR(current);
   if (current->state == InstanceState::kRevoked) {
     return Fail(ErrorCode::kFailedPrecondition, "instance " + *canonical + " is revoked");
   }
@@ -116,7 +116,7 @@ Result<std::string> Registry::RotateToken(std::string_view id) {
 
 Result<Instance> Registry::Authenticate(std::string_view token_text) {
   auto token = Token::Parse(token_text, TokenKind::kInstance);
-  if (!token) return tl::unexpected(token.error());
+  SEEDWELL_RETURN_IF_ERROR(token);
   const TokenHash hash = token->Hash();
   const std::int64_t now = now_ms_();
   {
@@ -157,7 +157,7 @@ Result<Instance> Registry::Authenticate(std::string_view token_text) {
 Result<void> Registry::RecordUsage(std::string_view id, std::string_view transport,
                                    std::uint64_t bytes) {
   auto canonical = CanonicalId(id);
-  if (!canonical) return tl::unexpected(canonical.error());
+  SEEDWELL_RETURN_IF_ERROR(canonical);
   const std::int64_t now = now_ms_();
   auto recorded = store_.RecordUsage(*canonical, transport, bytes, now);
   if (!recorded) return recorded;
@@ -173,13 +173,13 @@ Result<void> Registry::RecordUsage(std::string_view id, std::string_view transpo
 
 Result<seedwell::Usage> Registry::Usage(std::string_view id) {
   auto canonical = CanonicalId(id);
-  if (!canonical) return tl::unexpected(canonical.error());
+  SEEDWELL_RETURN_IF_ERROR(canonical);
   return store_.GetUsage(*canonical);
 }
 
 Result<CreatedInstance> Registry::RegisterFromVendordata(std::string_view body) {
   auto request = VendordataFromJson(body);
-  if (!request) return tl::unexpected(request.error());
+  SEEDWELL_RETURN_IF_ERROR(request);
   Instance instance;
   instance.id = request->instance_id;
   instance.project_id = request->project_id;
@@ -199,7 +199,7 @@ Result<CreatedInstance> Registry::RegisterFromVendordata(std::string_view body) 
           return Fail(ErrorCode::kPermissionDenied, "instance " + instance.id + " is revoked");
         }
         auto token = MintToken(existing->id);
-        if (!token) return tl::unexpected(token.error());
+        SEEDWELL_RETURN_IF_ERROR(token);
         return CreatedInstance{std::move(*existing), std::move(*token), false};
       }
       if (existing.error().code != ErrorCode::kNotFound) return tl::unexpected(existing.error());
@@ -213,14 +213,14 @@ Result<CreatedInstance> Registry::RegisterFromVendordata(std::string_view body) 
 Result<void> Registry::RecordConfigDriveBuild(std::string_view id, std::string_view key_id,
                                               std::uint64_t size_bytes) {
   auto canonical = CanonicalId(id);
-  if (!canonical) return tl::unexpected(canonical.error());
+  SEEDWELL_RETURN_IF_ERROR(canonical);
   return store_.RecordConfigDriveBuild(
       ConfigDriveBuild{*canonical, now_ms_(), std::string(key_id), size_bytes});
 }
 
 Result<std::vector<ConfigDriveBuild>> Registry::ListConfigDriveBuilds(std::string_view id) {
   auto canonical = CanonicalId(id);
-  if (!canonical) return tl::unexpected(canonical.error());
+  SEEDWELL_RETURN_IF_ERROR(canonical);
   return store_.ListConfigDriveBuilds(*canonical);
 }
 

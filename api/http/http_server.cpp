@@ -131,7 +131,7 @@ Result<int> HttpServer::Listen(const std::string& host, int port) {
   if (listen_fd_ >= 0) return Fail(ErrorCode::kFailedPrecondition, "already listening");
   if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
     auto tls = TlsContext::Load(options_.tls_cert_file, options_.tls_key_file);
-    if (!tls) return tl::unexpected(tls.error());
+    SEEDWELL_RETURN_IF_ERROR(tls);
     tls_ = *tls;
   }
   addrinfo hints{};

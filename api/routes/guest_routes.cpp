@@ -51,7 +51,7 @@ Result<IssueRequest> ParseRequest(const Request& req, std::size_t max_bytes,
   }
   IssueRequest out;
   auto bytes = SingleParam(req, "bytes");
-  if (!bytes) return tl::unexpected(bytes.error());
+  SEEDWELL_RETURN_IF_ERROR(bytes);
   if (*bytes) {
     const std::string& text = **bytes;
     const bool digits = !text.empty() && text.size() <= 6 &&
@@ -64,7 +64,7 @@ Result<IssueRequest> ParseRequest(const Request& req, std::size_t max_bytes,
     out.bytes = n;
   }
   auto nonce = SingleParam(req, "nonce");
-  if (!nonce) return tl::unexpected(nonce.error());
+  SEEDWELL_RETURN_IF_ERROR(nonce);
   if (*nonce) {
     auto decoded = FromHex(**nonce);
     if (!decoded || decoded->empty() || decoded->size() > kMaxNonceBytes) {
@@ -74,7 +74,7 @@ Result<IssueRequest> ParseRequest(const Request& req, std::size_t max_bytes,
     out.nonce = nonce_storage;
   }
   auto recipient = SingleParam(req, "recipient");
-  if (!recipient) return tl::unexpected(recipient.error());
+  SEEDWELL_RETURN_IF_ERROR(recipient);
   if (*recipient) {
     auto key = ParseX25519PublicKey(**recipient);
     if (!key) return Fail(ErrorCode::kInvalidArgument, "recipient must be a base64 X25519 key");

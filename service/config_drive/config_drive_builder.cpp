@@ -44,7 +44,7 @@ ConfigDriveBuilder::ConfigDriveBuilder(Registry& registry, KeyRing& keys, Random
 Result<ConfigDriveBuilder::Prepared> ConfigDriveBuilder::Prepare(
     const ConfigDriveRequest& request) {
   auto instance = registry_.Get(request.instance_id);
-  if (!instance) return tl::unexpected(instance.error());
+  SEEDWELL_RETURN_IF_ERROR(instance);
   if (instance->state != InstanceState::kActive) {
     return Fail(ErrorCode::kFailedPrecondition, "instance is revoked: no config drive is built");
   }
@@ -61,13 +61,13 @@ Result<ConfigDriveBuilder::Prepared> ConfigDriveBuilder::Prepare(
     InstancePatch patch;
     patch.sealing_public_key = std::optional<std::string>(ToBase64(sealing->public_key()));
     auto updated = registry_.Update(instance->id, patch);
-    if (!updated) return tl::unexpected(updated.error());
+    SEEDWELL_RETURN_IF_ERROR(updated);
     instance = std::move(updated);
   }
   std::string token;
   if (request.embed_token) {
     auto rotated = registry_.RotateToken(instance->id);
-    if (!rotated) return tl::unexpected(rotated.error());
+    SEEDWELL_RETURN_IF_ERROR(rotated);
     token = std::move(*rotated);
   }
 
@@ -84,7 +84,7 @@ Result<ConfigDriveBuilder::Prepared> ConfigDriveBuilder::Prepare(
   content.now_unix_ms = now_();
   auto tree = BuildConfigDriveTree(content, *key, random_);
   sodium_memzero(content.token.data(), content.token.size());
-  if (!tree) return tl::unexpected(tree.error());
+  SEEDWELL_RETURN_IF_ERROR(tree);
   return Prepared{instance->id, key->kid(), std::move(*tree), content.now_unix_ms};
 }
 
@@ -97,9 +97,9 @@ Result<SecretBuffer> ConfigDriveBuilder::Iso(const Prepared& prepared) {
 
 Result<BuiltDrive> ConfigDriveBuilder::BuildIso(const ConfigDriveRequest& request) {
   auto prepared = Prepare(request);
-  if (!prepared) return tl::unexpected(prepared.error());
+  SEEDWELL_RETURN_IF_ERROR(prepared);
   auto image = Iso(*prepared);
-  if (!image) return tl::unexpected(image.error());
+  SEEDWELL_RETURN_IF_ERROR(image);
   if (auto ok =
           registry_.RecordConfigDriveBuild(prepared->instance_id, prepared->key_id, image->size());
       !ok) {
@@ -116,9 +116,9 @@ Result<BuiltDrive> ConfigDriveBuilder::WriteTo(const ConfigDriveRequest& request
   const OutputKind kind =
       format == ConfigDriveFormat::kIso ? OutputKind::kFile : OutputKind::kDirectory;
   // Refuse a bad path before any token is rotated or key issued.
-  if (auto ok = ValidateOutputPath(out, kind); !ok) return tl::unexpected(ok.error());
+  SEEDWELL_TRY(ValidateOutputPath(out, kind));
   auto prepared = Prepare(request);
-  if (!prepared) return tl::unexpected(prepared.error());
+  SEEDWELL_RETURN_IF_ERROR(prepared);
 
   std::uint64_t size = 0;
   auto stage = [&]() -> Result<StagedOutput> {
@@ -127,17 +127,17 @@ Result<BuiltDrive> ConfigDriveBuilder::WriteTo(const ConfigDriveRequest& request
       return StagedOutput::StageTree(out, prepared->tree);
     }
     auto image = Iso(*prepared);
-    if (!image) return tl::unexpected(image.error());
+    SEEDWELL_RETURN_IF_ERROR(image);
     size = image->size();
     return StagedOutput::StageFile(out, image->span(), 0600);
   };
   auto staged = stage();
-  if (!staged) return tl::unexpected(staged.error());
+  SEEDWELL_RETURN_IF_ERROR(staged);
   if (auto ok = registry_.RecordConfigDriveBuild(prepared->instance_id, prepared->key_id, size);
       !ok) {
     return tl::unexpected(ok.error());  // |staged| is removed on the way out
   }
-  if (auto ok = staged->Commit(); !ok) return tl::unexpected(ok.error());
+  SEEDWELL_TRY(staged->Commit());
   return BuiltDrive{prepared->instance_id, prepared->key_id, size, CarriesCredentials(request),
                     SecretBuffer()};
 }

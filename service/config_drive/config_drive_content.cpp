@@ -25,7 +25,7 @@ Result<void> AddVersion(ConfigDriveTree& tree, const ConfigDriveContent& content
   if (auto ok = random(seed.span()); !ok) return ok;
   auto meta = BuildMetaData(content.instance, version, seed.span(), content.service);
   seed.Wipe();
-  if (!meta) return tl::unexpected(meta.error());
+  SEEDWELL_RETURN_IF_ERROR(meta);
   Result<void> added = AddJson(tree, dir + "meta_data.json", *meta);
   // The document holds the seed as base64: overwrite it before the json object is freed.
   if (meta->contains("random_seed")) {
@@ -114,7 +114,7 @@ Result<ConfigDriveTree> BuildConfigDriveTree(const ConfigDriveContent& content,
 
   auto seed =
       MakeSeedFile(content.instance.id, content.seed_file_bytes, content.now_unix_ms, key, random);
-  if (!seed) return tl::unexpected(seed.error());
+  SEEDWELL_RETURN_IF_ERROR(seed);
   if (auto ok = tree.AddBuffer("seedwell/seed.json", std::move(*seed), true); !ok) {
     return tl::unexpected(ok.error());
   }

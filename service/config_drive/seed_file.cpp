@@ -21,12 +21,12 @@ Result<SecretBuffer> MakeSeedFile(std::string_view instance_id, std::size_t seed
   }
   SecretBuffer seed(seed_bytes);
   std::array<std::uint8_t, kSeedNonceBytes> nonce{};
-  if (auto ok = random(seed.span()); !ok) return tl::unexpected(ok.error());
-  if (auto ok = random(nonce); !ok) return tl::unexpected(ok.error());
+  SEEDWELL_TRY(random(seed.span()));
+  SEEDWELL_TRY(random(nonce));
 
   const BlockFields fields{instance_id, nonce, now_unix_ms, key.kid(), false, seed.span()};
   auto signature = SignBlock(key, fields);
-  if (!signature) return tl::unexpected(signature.error());
+  SEEDWELL_RETURN_IF_ERROR(signature);
 
   // Everything around the seed is public; only the base64 of the seed goes straight into the
   // SecretBuffer.

@@ -163,7 +163,7 @@ Result<fs::path> ValidateOutputPath(const fs::path& target, OutputKind kind) {
 Result<StagedOutput> StagedOutput::StageFile(const fs::path& target,
                                              std::span<const std::uint8_t> bytes, mode_t mode) {
   auto path = ValidateOutputPath(target, OutputKind::kFile);
-  if (!path) return tl::unexpected(path.error());
+  SEEDWELL_RETURN_IF_ERROR(path);
   const fs::path temp = TempBeside(*path);
   StagedOutput staged(*path, temp, OutputKind::kFile);  // removes |temp| on every error below
   const fs::path parent = path->parent_path().empty() ? fs::path(".") : path->parent_path();
@@ -178,7 +178,7 @@ Result<StagedOutput> StagedOutput::StageFile(const fs::path& target,
 
 Result<StagedOutput> StagedOutput::StageTree(const fs::path& target, const ConfigDriveTree& tree) {
   auto path = ValidateOutputPath(target, OutputKind::kDirectory);
-  if (!path) return tl::unexpected(path.error());
+  SEEDWELL_RETURN_IF_ERROR(path);
   const fs::path temp = TempBeside(*path);
   if (mkdir(temp.c_str(), 0700) != 0) return tl::unexpected(IoError(*path, errno));
   StagedOutput staged(*path, temp, OutputKind::kDirectory);

@@ -109,7 +109,7 @@ Result<sqlite3_stmt*> SqliteStore::Prepare(const char* sql) {
 
 Result<void> SqliteStore::Exec(const char* sql) {
   auto stmt = Prepare(sql);
-  if (!stmt) return tl::unexpected(stmt.error());
+  SEEDWELL_RETURN_IF_ERROR(stmt);
   Binder b(*stmt);
   const int rc = b.Step();
   if (rc != SQLITE_DONE && rc != SQLITE_ROW) return tl::unexpected(SqlError(db_, rc, sql));
@@ -129,7 +129,7 @@ Result<void> SqliteStore::Create(const Instance& instance, const TokenHash& toke
   const std::lock_guard lock(mutex_);
   return Write([&]() -> Result<void> {
     auto stmt = Prepare(kInsert);
-    if (!stmt) return tl::unexpected(stmt.error());
+    SEEDWELL_RETURN_IF_ERROR(stmt);
     Binder b(*stmt);
     BindInstance(b, instance);
     b.Blob(16, token_hash);
@@ -145,7 +145,7 @@ Result<void> SqliteStore::Create(const Instance& instance, const TokenHash& toke
 Result<Instance> SqliteStore::Get(std::string_view id) {
   const std::lock_guard lock(mutex_);
   auto stmt = Prepare(kSelectById);
-  if (!stmt) return tl::unexpected(stmt.error());
+  SEEDWELL_RETURN_IF_ERROR(stmt);
   Binder b(*stmt);
   b.Text(1, id);
   const int rc = b.Step();
@@ -156,11 +156,11 @@ Result<Instance> SqliteStore::Get(std::string_view id) {
 
 Result<InstancePage> SqliteStore::List(const ListQuery& query) {
   auto after = DecodeCursor(query.cursor);
-  if (!after) return tl::unexpected(after.error());
+  SEEDWELL_RETURN_IF_ERROR(after);
   const std::size_t limit = std::clamp<std::size_t>(query.limit, 1, kMaxListLimit);
   const std::lock_guard lock(mutex_);
   auto stmt = Prepare(kSelectPage);
-  if (!stmt) return tl::unexpected(stmt.error());
+  SEEDWELL_RETURN_IF_ERROR(stmt);
   Binder b(*stmt);
   b.Text(1, *after);
   if (query.project_id) b.Text(2, *query.project_id);
@@ -174,7 +174,7 @@ Result<InstancePage> SqliteStore::List(const ListQuery& query) {
       break;
     }
     auto instance = ReadInstance(b);
-    if (!instance) return tl::unexpected(instance.error());
+    SEEDWELL_RETURN_IF_ERROR(instance);
     page.instances.push_back(std::move(*instance));
   }
   return page;
@@ -184,7 +184,7 @@ Result<void> SqliteStore::Update(const Instance& instance) {
   const std::lock_guard lock(mutex_);
   return Write([&]() -> Result<void> {
     auto stmt = Prepare(kUpdate);
-    if (!stmt) return tl::unexpected(stmt.error());
+    SEEDWELL_RETURN_IF_ERROR(stmt);
     Binder b(*stmt);
     BindMutable(b, instance);
     if (const int rc = b.Step(); rc != SQLITE_DONE) {
@@ -199,7 +199,7 @@ Result<void> SqliteStore::Delete(std::string_view id) {
   const std::lock_guard lock(mutex_);
   return Write([&]() -> Result<void> {
     auto stmt = Prepare(kDelete);
-    if (!stmt) return tl::unexpected(stmt.error());
+    SEEDWELL_RETURN_IF_ERROR(stmt);
     Binder b(*stmt);
     b.Text(1, id);
     if (const int rc = b.Step(); rc != SQLITE_DONE) {
@@ -215,7 +215,7 @@ Result<void> SqliteStore::SetTokenHash(std::string_view id, const TokenHash& tok
   const std::lock_guard lock(mutex_);
   return Write([&]() -> Result<void> {
     auto stmt = Prepare(kSetToken);
-    if (!stmt) return tl::unexpected(stmt.error());
+    SEEDWELL_RETURN_IF_ERROR(stmt);
     Binder b(*stmt);
     b.Text(1, id);
     b.Blob(2, token_hash);
@@ -231,7 +231,7 @@ Result<void> SqliteStore::SetTokenHash(std::string_view id, const TokenHash& tok
 Result<Instance> SqliteStore::FindByTokenHash(const TokenHash& token_hash) {
   const std::lock_guard lock(mutex_);
   auto stmt = Prepare(kSelectByToken);
-  if (!stmt) return tl::unexpected(stmt.error());
+  SEEDWELL_RETURN_IF_ERROR(stmt);
   Binder b(*stmt);
   b.Blob(1, token_hash);
   const int rc = b.Step();
@@ -250,7 +250,7 @@ Result<void> SqliteStore::RecordUsage(std::string_view id, std::string_view tran
   if (auto relaxed = Exec("PRAGMA synchronous = NORMAL"); !relaxed) return relaxed;
   Result<void> result = Write([&]() -> Result<void> {
     auto total = Prepare(kUsage);
-    if (!total) return tl::unexpected(total.error());
+    SEEDWELL_RETURN_IF_ERROR(total);
     {
       Binder b(*total);
       b.Text(1, id);
@@ -264,7 +264,7 @@ Result<void> SqliteStore::RecordUsage(std::string_view id, std::string_view tran
     }
     if (bytes == 0) return {};  // only transports that issued bytes get a row
     auto per_transport = Prepare(kTransportUsage);
-    if (!per_transport) return tl::unexpected(per_transport.error());
+    SEEDWELL_RETURN_IF_ERROR(per_transport);
     Binder b(*per_transport);
     b.Text(1, id);
     b.Text(2, transport);
@@ -281,11 +281,11 @@ Result<void> SqliteStore::RecordUsage(std::string_view id, std::string_view tran
 Result<Usage> SqliteStore::GetUsage(std::string_view id) {
   const std::lock_guard lock(mutex_);
   auto total = Prepare(kSelectUsage);
-  if (!total) return tl::unexpected(total.error());
+  SEEDWELL_RETURN_IF_ERROR(total);
   auto per_transport = Prepare(kSelectTransportUsage);
-  if (!per_transport) return tl::unexpected(per_transport.error());
+  SEEDWELL_RETURN_IF_ERROR(per_transport);
   // One read transaction, so the total and the per-transport counters come from one snapshot.
-  if (auto begun = Exec("BEGIN"); !begun) return tl::unexpected(begun.error());
+  SEEDWELL_TRY(Exec("BEGIN"));
   Result<Usage> usage = ReadUsage(*total, *per_transport, id);
   if (auto ended = Exec("COMMIT"); !ended) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -318,7 +318,7 @@ Result<Usage> SqliteStore::ReadUsage(sqlite3_stmt* total, sqlite3_stmt* per_tran
 Result<StateCounts> SqliteStore::CountByState() {
   const std::lock_guard lock(mutex_);
   auto stmt = Prepare(kCount);
-  if (!stmt) return tl::unexpected(stmt.error());
+  SEEDWELL_RETURN_IF_ERROR(stmt);
   Binder b(*stmt);
   StateCounts counts;
   for (int rc = b.Step(); rc != SQLITE_DONE; rc = b.Step()) {
@@ -333,7 +333,7 @@ Result<void> SqliteStore::RecordConfigDriveBuild(const ConfigDriveBuild& build) 
   const std::lock_guard lock(mutex_);
   return Write([&]() -> Result<void> {
     auto stmt = Prepare(kInsertBuild);
-    if (!stmt) return tl::unexpected(stmt.error());
+    SEEDWELL_RETURN_IF_ERROR(stmt);
     Binder b(*stmt);
     b.Text(1, build.instance_id);
     b.Int(2, build.built_at_ms);
@@ -352,7 +352,7 @@ Result<void> SqliteStore::RecordConfigDriveBuild(const ConfigDriveBuild& build) 
 Result<std::vector<ConfigDriveBuild>> SqliteStore::ListConfigDriveBuilds(std::string_view id) {
   const std::lock_guard lock(mutex_);
   auto stmt = Prepare(kSelectBuilds);
-  if (!stmt) return tl::unexpected(stmt.error());
+  SEEDWELL_RETURN_IF_ERROR(stmt);
   Binder b(*stmt);
   b.Text(1, id);
   b.Int(2, static_cast<std::int64_t>(kMaxConfigDriveBuildsListed));
