@@ -41,7 +41,7 @@ struct Fixture : protected testing::ServiceStack {
     if (!server->ListenUnix(kId, path, 0600)) std::abort();
   }
   std::string dir, path;
-  EgdConfig config;
+  EgdOptions config;
   MetricsRegistry metrics;
   std::unique_ptr<EgdServer> server;
   std::thread thread;

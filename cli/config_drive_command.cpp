@@ -1,4 +1,5 @@
 #include "cli/config_drive_command.h"
+#include "seedwell/version.h"
 
 #include <spdlog/spdlog.h>
 

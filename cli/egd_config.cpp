@@ -4,15 +4,24 @@
 #include <cstdlib>
 
 #include "cli/option_registration.h"
-#include "cli/serve_config.h"
+#include "crypto/egd_source.h"
+#include "crypto/host_port.h"
 
 namespace seedwell {
 
-unsigned EgdConfig::SocketMode() const {
-  return static_cast<unsigned>(std::strtoul(socket_mode.c_str(), nullptr, 8));
+Result<unsigned> ParseSocketMode(const std::string& text) {
+  if (text.empty() || text.size() > 4 ||
+      !std::all_of(text.begin(), text.end(), [](char ch) { return ch >= '0' && ch <= '7'; })) {
+    return Fail(ErrorCode::kInvalidArgument, "--egd-socket-mode must be octal, e.g. 0660");
+  }
+  const auto mode = static_cast<unsigned>(std::strtoul(text.c_str(), nullptr, 8));
+  if (mode > 0777) {
+    return Fail(ErrorCode::kInvalidArgument, "--egd-socket-mode must be at most 0777");
+  }
+  return mode;
 }
 
-void AddEgdOptions(CLI::App& serve, EgdConfig& c) {
+void AddEgdOptions(CLI::App& serve, EgdOptions& c, UpstreamEgdConfig& upstream) {
   AddSetting(serve, "egd-listen", c.listen,
              "HOST:PORT of the EGD TCP listener (callers identified by address)");
   AddSetting(
@@ -50,39 +59,35 @@ void AddEgdOptions(CLI::App& serve, EgdConfig& c) {
              "Longest an EGD blocking read waits for its bytes")
       ->check(CLI::Range(10, 3600000));
   AddSetting(
-      serve, "upstream-egd", c.upstream,
+      serve, "upstream-egd", upstream.address,
       "Read entropy from this EGD server: HOST:PORT or a Unix socket path (source upstream-egd)");
-  AddSetting(serve, "upstream-egd-timeout-ms", c.upstream_timeout_ms,
+  AddSetting(serve, "upstream-egd-timeout-ms", upstream.timeout_ms,
              "Timeout of one upstream EGD read")
       ->check(CLI::Range(10, 600000));
-  AddSetting(serve, "upstream-egd-min-entropy", c.upstream_min_entropy,
+  AddSetting(serve, "upstream-egd-min-entropy", upstream.min_entropy,
              "Assessed min-entropy of the upstream's output, bits per byte (health-test cutoffs)")
       ->check(CLI::Range(0.5, 8.0));
   AddSettingFlag(
-      serve, "allow-upstream-only", c.allow_upstream_only,
+      serve, "allow-upstream-only", upstream.allow_upstream_only,
       "Let the upstream EGD source alone satisfy the seeding policy (no hardware source)");
 }
 
-Result<void> FinishEgdConfig(EgdConfig& c, std::vector<std::string>& sources) {
+Result<void> FinishEgdConfig(const EgdOptions& c, const UpstreamEgdConfig& upstream,
+                             std::vector<std::string>& sources) {
   if (!c.listen.empty()) {
     SEEDWELL_TRY(ParseHostPort(c.listen));
   }
-  const auto& mode = c.socket_mode;
-  if (mode.empty() || mode.size() > 4 ||
-      !std::all_of(mode.begin(), mode.end(), [](char ch) { return ch >= '0' && ch <= '7'; }) ||
-      c.SocketMode() > 0777) {
-    return Fail(ErrorCode::kInvalidArgument, "--egd-socket-mode must be octal, e.g. 0660");
-  }
+  SEEDWELL_TRY(ParseSocketMode(c.socket_mode));
   // A socket path must fit sockaddr_un.sun_path (108 bytes with the NUL): DIR/<uuid>.sock.
   if (c.socket_dir.size() + 1 + 36 + 5 >= 108) {
     return Fail(ErrorCode::kInvalidArgument, "--egd-socket-dir is too long for Unix socket paths");
   }
   const bool listed =
-      std::find(sources.begin(), sources.end(), kUpstreamEgdSourceName) != sources.end();
-  if (c.upstream.empty() && listed) {
+      std::find(sources.begin(), sources.end(), EgdSource::kSourceName) != sources.end();
+  if (upstream.address.empty() && listed) {
     return Fail(ErrorCode::kInvalidArgument, "source upstream-egd needs --upstream-egd ADDR");
   }
-  if (!c.upstream.empty() && !listed) sources.emplace_back(kUpstreamEgdSourceName);
+  if (!upstream.address.empty() && !listed) sources.emplace_back(EgdSource::kSourceName);
   return {};
 }
 

@@ -2,7 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "api/routes/serve_metrics.h"
+#include "cli/egd_config.h"
+#include "crypto/host_port.h"
 
 namespace seedwell {
 
@@ -11,17 +12,14 @@ namespace {
 constexpr std::chrono::seconds kReconcilePeriod{5};
 }  // namespace
 
-EgdService::EgdService(AppContext& ctx)
-    : ctx_(ctx),
-      server_(ctx.config.egd, ctx.registry, ctx.addresses, ctx.dispenser, ctx.entropy,
-              ctx.metrics) {}
+EgdService::EgdService(AppContext& ctx, const EgdOptions& options)
+    : server_(options, ctx.registry, ctx.addresses, ctx.dispenser, ctx.entropy, ctx.metrics) {}
 
 EgdService::~EgdService() { Stop(); }
 
-Result<std::unique_ptr<EgdService>> EgdService::Start(AppContext& ctx) {
-  const EgdConfig& c = ctx.config.egd;
+Result<std::unique_ptr<EgdService>> EgdService::Start(AppContext& ctx, const EgdOptions& c) {
   if (c.listen.empty() && c.socket_dir.empty()) return std::unique_ptr<EgdService>();
-  std::unique_ptr<EgdService> service(new EgdService(ctx));
+  std::unique_ptr<EgdService> service(new EgdService(ctx, c));
   service->thread_ = service->server_.StartThread();
   if (!c.listen.empty()) {
     const HostPort hp = *ParseHostPort(c.listen);
@@ -30,10 +28,11 @@ Result<std::unique_ptr<EgdService>> EgdService::Start(AppContext& ctx) {
     spdlog::info("egd listener on {}:{}", hp.host, *port);
   }
   if (!c.socket_dir.empty()) {
+    auto mode = ParseSocketMode(c.socket_mode);
+    SEEDWELL_RETURN_IF_ERROR(mode);
     service->sockets_ =
-        std::make_unique<EgdSockets>(service->server_, ctx.registry, c.socket_dir, c.SocketMode());
+        std::make_unique<EgdSockets>(service->server_, ctx.registry, c.socket_dir, *mode);
     SEEDWELL_TRY(service->sockets_->Prepare());
-    ctx.egd_sockets = service->sockets_.get();
     EgdSockets* sockets = service->sockets_.get();
     service->server_.Every(kReconcilePeriod, [sockets] { sockets->Reconcile(); });
     spdlog::info("egd sockets in {} (mode {})", c.socket_dir, c.socket_mode);
@@ -44,7 +43,7 @@ Result<std::unique_ptr<EgdService>> EgdService::Start(AppContext& ctx) {
 void EgdService::Stop() {
   server_.Stop();
   if (thread_.joinable()) thread_.join();
-  ctx_.egd_sockets = nullptr;
+  sockets_.reset();  // unsubscribes: no instance event reaches a stopped server
 }
 
 }  // namespace seedwell

@@ -7,7 +7,7 @@
 
 namespace seedwell {
 
-void AddGuestOptions(CLI::App& serve, GuestConfig& c) {
+void AddGuestOptions(CLI::App& serve, GuestOptions& c) {
   AddSetting(serve, "guest-identity", c.identity,
              "Guest identity modes, comma-separated: token, proxy (Neutron metadata proxy), "
              "source-address")
@@ -38,7 +38,7 @@ void AddGuestOptions(CLI::App& serve, GuestConfig& c) {
       ->check(CLI::IsMember({"batch", "direct"}));
 }
 
-Result<void> FinishGuestConfig(const GuestConfig& c) {
+Result<void> FinishGuestConfig(const GuestOptions& c) {
   for (const auto& mode : c.identity) {
     if (mode != "token" && mode != "proxy" && mode != "source-address") {
       return Fail(ErrorCode::kInvalidArgument, "unknown --guest-identity mode '" + mode +

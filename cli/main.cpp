@@ -20,6 +20,7 @@
 #include "cli/serve_config.h"
 #include "guest/fetch.h"
 #include "guest/fetch_cli.h"
+#include "seedwell/version.h"
 
 int main(int argc, char** argv) {
   // Logs go to stderr, so `seedwell random` can write to stdout.

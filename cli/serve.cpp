@@ -1,4 +1,5 @@
 #include "cli/serve.h"
+#include "seedwell/version.h"
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -10,15 +11,15 @@
 #include <mutex>
 #include <thread>
 
+#include "api/http/http_server.h"
 #include "api/routes/admin_routes.h"
 #include "api/routes/app_context.h"
 #include "api/routes/config_drive_routes.h"
-#include "cli/egd_service.h"
-#include "cli/entropy_flags.h"
 #include "api/routes/guest_routes.h"
 #include "api/routes/health_routes.h"
-#include "api/http/http_server.h"
 #include "api/routes/serve_metrics.h"
+#include "cli/egd_service.h"
+#include "cli/entropy_flags.h"
 #include "cli/state_dir.h"
 #include "crypto/self_test.h"
 #include "service/dispenser.h"
@@ -42,10 +43,12 @@ EntropyOptions ServeEntropyOptions(const ServeConfig& c) {
   EntropyOptions o = EntropyOptionsFrom(EntropyFlags{
       .sources = c.sources, .hwrng_path = c.hwrng_path, .allow_kernel_only = c.allow_kernel_only});
   o.policy.required_sources = c.require_sources;
-  if (SourceListed(c.sources, kUpstreamEgdSourceName)) o.sources.upstream_egd = c.egd.upstream;
-  o.sources.upstream_egd_timeout = std::chrono::milliseconds(c.egd.upstream_timeout_ms);
-  o.sources.upstream_egd_min_entropy = c.egd.upstream_min_entropy;
-  o.policy.allow_upstream_only = c.egd.allow_upstream_only;
+  if (SourceListed(c.sources, EgdSource::kSourceName)) {
+    o.sources.upstream_egd = c.upstream_egd.address;
+  }
+  o.sources.upstream_egd_timeout = std::chrono::milliseconds(c.upstream_egd.timeout_ms);
+  o.sources.upstream_egd_min_entropy = c.upstream_egd.min_entropy;
+  o.policy.allow_upstream_only = c.upstream_egd.allow_upstream_only;
   o.drbg.reseed_interval = std::chrono::seconds(c.reseed_interval_s);
   o.drbg.reseed_bytes = c.reseed_bytes;
   o.drbg.fail_closed_grace = std::chrono::seconds(c.fail_closed_grace_s);
@@ -167,8 +170,18 @@ int RunServe(ServeConfig config) {
                         {config.rate_bytes_per_second, config.rate_burst_bytes},
                         &serve_metrics.bytes_issued());
     UsageFlusher flusher(dispenser);
-    AppContext ctx{config,    *store,  registry,      addresses, **keys, **entropy,
-                   dispenser, metrics, serve_metrics, admin,     ""};
+    AppContext ctx{.guest_options = config.guest,
+                   .store = *store,
+                   .registry = registry,
+                   .addresses = addresses,
+                   .keys = **keys,
+                   .entropy = **entropy,
+                   .dispenser = dispenser,
+                   .metrics = metrics,
+                   .serve_metrics = serve_metrics,
+                   .admin = admin,
+                   .public_url = "",
+                   .egd_socket_dir = config.egd.socket_dir};
 
     HttpServerOptions guest_options = HttpOptionsFrom(config);
     HttpServer guest(guest_options);
@@ -200,7 +213,7 @@ int RunServe(ServeConfig config) {
     admin_server.SetRequestObserver(
         [&serve_metrics](const RequestRecord& r) { serve_metrics.ObserveRequest("admin", r); });
 
-    auto egd = EgdService::Start(ctx);  // before the admin listener runs: it opens sockets
+    auto egd = EgdService::Start(ctx, config.egd);  // before the admin listener runs
     if (!egd) throw std::runtime_error("egd: " + egd.error().message);
     std::thread guest_thread([&guest] { guest.Run(); });
     std::thread admin_thread([&admin_server] { admin_server.Run(); });

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "cli/option_registration.h"
+#include "crypto/egd_source.h"
 
 namespace seedwell {
 namespace {
@@ -29,7 +30,7 @@ class EnvFirstConfig : public CLI::ConfigTOML {
 
 const std::set<std::string>& KnownSources() {
   static const std::set<std::string> known = {"rdseed", "rdrand", "hwrng", "kernel",
-                                              kUpstreamEgdSourceName};
+                                              EgdSource::kSourceName};
   return known;
 }
 
@@ -39,26 +40,6 @@ std::string DirOf(const std::string& state_dir, const char* leaf) {
 }
 
 }  // namespace
-
-Result<HostPort> ParseHostPort(const std::string& text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
-    return Fail(ErrorCode::kInvalidArgument, "expected HOST:PORT, got '" + text + "'");
-  }
-  std::string host = text.substr(0, colon);
-  if (host.front() == '[') {
-    if (host.back() != ']')
-      return Fail(ErrorCode::kInvalidArgument, "bad IPv6 address in '" + text + "'");
-    host = host.substr(1, host.size() - 2);
-  }
-  const std::string port_text = text.substr(colon + 1);
-  if (port_text.size() > 5 || !std::all_of(port_text.begin(), port_text.end(), ::isdigit)) {
-    return Fail(ErrorCode::kInvalidArgument, "bad port in '" + text + "'");
-  }
-  const int port = std::stoi(port_text);
-  if (port > 65535) return Fail(ErrorCode::kInvalidArgument, "port out of range in '" + text + "'");
-  return HostPort{host, port};
-}
 
 void AddServeOptions(CLI::App& serve, ServeConfig& c) {
   serve.config_formatter(std::make_shared<EnvFirstConfig>());
@@ -125,7 +106,7 @@ void AddServeOptions(CLI::App& serve, ServeConfig& c) {
   AddSetting(serve, "log-level", c.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   AddGuestOptions(serve, c.guest);
-  AddEgdOptions(serve, c.egd);
+  AddEgdOptions(serve, c.egd, c.upstream_egd);
 }
 
 Result<void> FinishServeConfig(ServeConfig& c) {
@@ -134,7 +115,7 @@ Result<void> FinishServeConfig(ServeConfig& c) {
   for (const auto* listen : {&c.guest_listen, &c.admin_listen}) {
     SEEDWELL_TRY(ParseHostPort(*listen));
   }
-  if (auto egd = FinishEgdConfig(c.egd, c.sources); !egd) return egd;
+  if (auto egd = FinishEgdConfig(c.egd, c.upstream_egd, c.sources); !egd) return egd;
   for (const auto& list : {c.sources, c.require_sources}) {
     for (const auto& name : list) {
       if (!KnownSources().contains(name)) {

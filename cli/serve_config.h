@@ -15,18 +15,10 @@
 
 #include "cli/egd_config.h"
 #include "cli/guest_config.h"
+#include "crypto/host_port.h"
 #include "crypto/result.h"
 
 namespace seedwell {
-
-// HostPort is a parsed HOST:PORT listen address; port 0 means "pick a free port".
-struct HostPort {
-  std::string host;
-  int port = 0;
-};
-
-// ParseHostPort parses "HOST:PORT" or "[V6]:PORT"; kInvalidArgument on anything else.
-Result<HostPort> ParseHostPort(const std::string& text);
 
 // ServeConfig holds the settings of `seedwell serve`, with their defaults.
 struct ServeConfig {
@@ -65,8 +57,9 @@ struct ServeConfig {
 
   std::string log_level = "info";
 
-  GuestConfig guest;  // guest entropy routes (cli/guest_config.h)
-  EgdConfig egd;      // EGD server and upstream EGD source (cli/egd_config.h)
+  GuestOptions guest;              // guest entropy routes (cli/guest_config.h)
+  EgdOptions egd;                  // EGD server (cli/egd_config.h)
+  UpstreamEgdConfig upstream_egd;  // the upstream EGD entropy source (cli/egd_config.h)
 };
 
 // AddServeOptions registers every ServeConfig field on |serve| as a flag with its environment

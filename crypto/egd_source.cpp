@@ -11,14 +11,17 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <utility>
+
+#include "crypto/egd_wire.h"
+#include "crypto/host_port.h"
 
 namespace seedwell {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kMaxEgdRead = 255;
 constexpr std::chrono::milliseconds kFirstBackoff{100};
 constexpr std::chrono::milliseconds kMaxBackoff{10000};
 
@@ -28,20 +31,6 @@ bool IsUnixAddress(const std::string& address) {
 
 std::string UnixPath(const std::string& address) {
   return address.rfind("unix:", 0) == 0 ? address.substr(5) : address;
-}
-
-// SplitHostPort splits "HOST:PORT" or "[V6]:PORT"; false if malformed.
-bool SplitHostPort(const std::string& address, std::string* host, std::string* port) {
-  const auto colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) return false;
-  *host = address.substr(0, colon);
-  *port = address.substr(colon + 1);
-  if (host->front() == '[') {
-    if (host->back() != ']') return false;
-    *host = host->substr(1, host->size() - 2);
-  }
-  return std::all_of(port->begin(), port->end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-         port->size() <= 5;
 }
 
 // WaitFor polls |fd| for |events| until |deadline|; false on timeout or error.
@@ -71,8 +60,7 @@ Result<std::unique_ptr<EgdSource>> EgdSource::Create(std::string address,
       return Fail(ErrorCode::kInvalidArgument, "bad upstream EGD socket path '" + address + "'");
     }
   } else {
-    std::string host, port;
-    if (!SplitHostPort(address, &host, &port)) {
+    if (!ParseHostPort(address)) {
       return Fail(ErrorCode::kInvalidArgument,
                   "upstream EGD address must be HOST:PORT or a socket path, got '" + address + "'");
     }
@@ -107,12 +95,12 @@ Result<void> EgdSource::Connect(Clock::time_point deadline) {
     std::memcpy(un->sun_path, path.data(), path.size());
     addr_len = static_cast<socklen_t>(sizeof(sockaddr_un));
   } else {
-    std::string host, port;
-    SplitHostPort(address_, &host, &port);
+    const HostPort hp = *ParseHostPort(address_);  // validated by Create
     addrinfo hints{};
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* found = nullptr;
-    if (getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0 || found == nullptr) {
+    if (getaddrinfo(hp.host.c_str(), std::to_string(hp.port).c_str(), &hints, &found) != 0 ||
+        found == nullptr) {
       return Fail(ErrorCode::kUnavailable, "upstream EGD " + address_ + ": cannot resolve");
     }
     std::memcpy(&addr, found->ai_addr, found->ai_addrlen);
@@ -139,7 +127,8 @@ Result<void> EgdSource::Connect(Clock::time_point deadline) {
 }
 
 Result<void> EgdSource::ReadChunk(std::span<std::uint8_t> out, Clock::time_point deadline) {
-  const std::uint8_t request[2] = {0x02, static_cast<std::uint8_t>(out.size())};
+  const std::uint8_t request[2] = {static_cast<std::uint8_t>(EgdCommand::kReadBlocking),
+                                   static_cast<std::uint8_t>(out.size())};
   std::size_t sent = 0;
   while (sent < sizeof(request)) {
     const ssize_t n = send(fd_, request + sent, sizeof(request) - sent, MSG_NOSIGNAL);
@@ -169,8 +158,8 @@ Result<void> EgdSource::Read(std::span<std::uint8_t> out) {
   const auto deadline = Clock::now() + timeout_;
   Result<void> result;
   if (fd_ < 0) result = Connect(deadline);
-  for (std::size_t at = 0; result && at < out.size(); at += kMaxEgdRead) {
-    result = ReadChunk(out.subspan(at, std::min(kMaxEgdRead, out.size() - at)), deadline);
+  for (std::size_t at = 0; result && at < out.size(); at += kEgdMaxRead) {
+    result = ReadChunk(out.subspan(at, std::min(kEgdMaxRead, out.size() - at)), deadline);
   }
   if (!result) {
     Disconnect();

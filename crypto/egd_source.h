@@ -32,6 +32,8 @@ class EgdSource final : public EntropySource {
   // kDefaultMinEntropyPerByte and kDefaultTimeout are the defaults of the configuration.
   static constexpr double kDefaultMinEntropyPerByte = 4.0;
   static constexpr std::chrono::milliseconds kDefaultTimeout{2000};
+  // kSourceName is the source's name in --sources, --require-sources, status and metrics.
+  static constexpr const char* kSourceName = "upstream-egd";
 
   // Create checks |address| (kInvalidArgument for a malformed one, or an H outside (0, 8]); it
   // does not connect: the first Read does.
@@ -42,7 +44,7 @@ class EgdSource final : public EntropySource {
   EgdSource(const EgdSource&) = delete;
   EgdSource& operator=(const EgdSource&) = delete;
 
-  std::string_view Name() const override { return "upstream-egd"; }
+  std::string_view Name() const override { return kSourceName; }
   SourceKind Kind() const override { return SourceKind::kUpstream; }
   double MinEntropyPerByte() const override { return h_; }
 

@@ -5,12 +5,13 @@
 
 #include "guest/fetch.h"
 #include "guest/fetch_cli.h"
+#include "seedwell/version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
       "seedwell-fetch: fetch, verify and credit an authenticated entropy block from seedwell at "
       "boot (and the config drive's seed file)"};
-  app.set_version_flag("--version", std::string("seedwell-fetch ") + SEEDWELL_VERSION);
+  app.set_version_flag("--version", std::string("seedwell-fetch ") + seedwell::kVersion);
   seedwell::FetchFlags flags;
   seedwell::AddFetchOptions(app, flags);
   CLI11_PARSE(app, argc, argv);

@@ -30,6 +30,32 @@ void Registry::Invalidate(const std::string& id) {
   by_id_.erase(it);
 }
 
+std::uint64_t Registry::Subscribe(InstanceListener listener) {
+  const std::lock_guard lock(listeners_mutex_);
+  const std::uint64_t id = next_listener_id_++;
+  listeners_.emplace(id, std::move(listener));
+  return id;
+}
+
+void Registry::Unsubscribe(std::uint64_t id) {
+  const std::lock_guard lock(listeners_mutex_);
+  listeners_.erase(id);
+}
+
+void Registry::Publish(const InstanceEvent& event) {
+  Invalidate(event.id);
+  Deliver(event);
+}
+
+void Registry::Deliver(const InstanceEvent& event) {
+  std::vector<InstanceListener> listeners;
+  {
+    const std::lock_guard lock(listeners_mutex_);
+    for (const auto& [id, listener] : listeners_) listeners.push_back(listener);
+  }
+  for (const auto& listener : listeners) listener(event);
+}
+
 Result<std::string> Registry::MintToken(const std::string& id) {
   const Token token = Token::Generate(TokenKind::kInstance);
   auto stored = store_.SetTokenHash(id, token.Hash());
@@ -50,6 +76,7 @@ Result<CreatedInstance> Registry::Create(Instance instance) {
   SEEDWELL_RETURN_IF_ERROR(stored);
   generation_.fetch_add(1, std::memory_order_release);
   spdlog::info("instance {} created in project {}", normalized->id, normalized->project_id);
+  Deliver({InstanceChange::kCreated, normalized->id, *normalized});
   return CreatedInstance{std::move(*normalized), token.Reveal(), true};
 }
 
@@ -73,6 +100,7 @@ Result<Instance> Registry::Update(std::string_view id, const InstancePatch& patc
   auto stored = store_.Update(*updated);
   Invalidate(*canonical);
   SEEDWELL_RETURN_IF_ERROR(stored);
+  Deliver({InstanceChange::kUpdated, *canonical, *updated});
   return updated;
 }
 
@@ -89,6 +117,7 @@ Result<Instance> Registry::Revoke(std::string_view id) {
   Invalidate(*canonical);
   SEEDWELL_RETURN_IF_ERROR(stored);
   spdlog::info("instance {} revoked", current->id);
+  Deliver({InstanceChange::kRevoked, *canonical, *current});
   return current;
 }
 
@@ -98,7 +127,10 @@ Result<void> Registry::Delete(std::string_view id) {
   const std::lock_guard write_lock(write_mutex_);
   auto deleted = store_.Delete(*canonical);
   Invalidate(*canonical);
-  if (deleted) spdlog::info("instance {} deleted", *canonical);
+  if (deleted) {
+    spdlog::info("instance {} deleted", *canonical);
+    Deliver({InstanceChange::kDeleted, *canonical, std::nullopt});
+  }
   return deleted;
 }
 
@@ -111,7 +143,10 @@ Result<std::string> Registry::RotateToken(std::string_view id) {
   if (current->state == InstanceState::kRevoked) {
     return Fail(ErrorCode::kFailedPrecondition, "instance " + *canonical + " is revoked");
   }
-  return MintToken(*canonical);
+  auto token = MintToken(*canonical);
+  SEEDWELL_RETURN_IF_ERROR(token);
+  Deliver({InstanceChange::kTokenRotated, *canonical, *current});
+  return token;
 }
 
 Result<Instance> Registry::Authenticate(std::string_view token_text) {
@@ -200,6 +235,7 @@ Result<CreatedInstance> Registry::RegisterFromVendordata(std::string_view body) 
         }
         auto token = MintToken(existing->id);
         SEEDWELL_RETURN_IF_ERROR(token);
+        Deliver({InstanceChange::kTokenRotated, existing->id, *existing});
         return CreatedInstance{std::move(*existing), std::move(*token), false};
       }
       if (existing.error().code != ErrorCode::kNotFound) return tl::unexpected(existing.error());

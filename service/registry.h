@@ -24,6 +24,7 @@
 #include "crypto/result.h"
 #include "service/credentials.h"
 #include "service/instance.h"
+#include "service/instance_events.h"
 #include "service/store/store.h"
 
 namespace seedwell {
@@ -101,6 +102,19 @@ class Registry {
   Result<StateCounts> CountByState();
   Result<void> Ping();
 
+  // Subscribe makes |listener| receive an InstanceEvent after every write this Registry makes and
+  // every event given to Publish; returns an id for Unsubscribe. The listener must outlive its
+  // subscription.
+  std::uint64_t Subscribe(InstanceListener listener);
+
+  // Unsubscribe stops deliveries to the listener |id| (unknown ids are ignored). A delivery already
+  // running on another thread may still finish after it returns.
+  void Unsubscribe(std::uint64_t id);
+
+  // Publish drops |event|'s instance from the cache and delivers the event to every subscriber:
+  // for changes this Registry did not make itself (another replica's, learnt from the Store).
+  void Publish(const InstanceEvent& event);
+
   // Generation changes after every write this registry makes (create, update, revoke, delete,
   // token); indexes built from List() compare it to know they are stale.
   std::uint64_t Generation() const { return generation_.load(std::memory_order_acquire); }
@@ -114,6 +128,8 @@ class Registry {
 
   // Invalidate drops |id| from the cache and bumps the generation. Takes cache_mutex_.
   void Invalidate(const std::string& id);
+  // Deliver calls every subscriber with |event|, outside listeners_mutex_.
+  void Deliver(const InstanceEvent& event);
   // MintToken stores a new token hash for |id| and returns the token text.
   Result<std::string> MintToken(const std::string& id);
 
@@ -125,6 +141,9 @@ class Registry {
   std::mutex cache_mutex_;
   std::unordered_map<std::string, CacheEntry> by_id_;
   std::map<TokenHash, std::string> by_token_;
+  std::mutex listeners_mutex_;
+  std::uint64_t next_listener_id_ = 1;
+  std::map<std::uint64_t, InstanceListener> listeners_;
 };
 
 }  // namespace seedwell

@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/egd_config.h"
+#include "api/egd/egd_options.h"
 #include "api/egd/egd_protocol.h"
 #include "service/dispenser.h"
 #include "service/entropy_service.h"
@@ -37,7 +37,7 @@ namespace seedwell {
 
 // EgdShared is what every connection of one server shares; the server owns it.
 struct EgdShared {
-  const EgdConfig& config;
+  const EgdOptions& config;
   Registry& registry;
   Dispenser& dispenser;
   EntropyService& entropy;

@@ -20,22 +20,12 @@
 #include <span>
 #include <string_view>
 
-namespace seedwell {
+#include "crypto/egd_wire.h"
 
-// EgdCommand is an EGD command byte.
-enum class EgdCommand : std::uint8_t {
-  kEntropyAvailable = 0x00,
-  kReadNonBlocking = 0x01,
-  kReadBlocking = 0x02,
-  kWriteEntropy = 0x03,
-  kGetPid = 0x04,
-};
+namespace seedwell {
 
 // EgdCommandName returns a short stable name ("entropy_available", "read_nonblocking", ...).
 std::string_view EgdCommandName(EgdCommand command);
-
-// kEgdMaxRead is the most bytes one read request can ask for (the count is one byte).
-inline constexpr std::size_t kEgdMaxRead = 255;
 
 // EgdRequest is one complete request. |count| is the bytes asked for by 0x01/0x02, or the length
 // of the data of 0x03 (whose bytes are skipped, never stored); |bits| is 0x03's entropy claim.

@@ -48,7 +48,7 @@ struct EgdServer::Listener {
   bool closed = false;
 };
 
-EgdServer::EgdServer(const EgdConfig& config, Registry& registry, AddressIndex& addresses,
+EgdServer::EgdServer(const EgdOptions& config, Registry& registry, AddressIndex& addresses,
                      Dispenser& dispenser, EntropyService& entropy, MetricsRegistry& metrics)
     : config_(config),
       addresses_(addresses),

@@ -27,8 +27,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "cli/egd_config.h"
 #include "api/egd/egd_connection.h"
+#include "api/egd/egd_options.h"
 #include "crypto/result.h"
 #include "service/address_index.h"
 #include "service/dispenser.h"
@@ -42,7 +42,7 @@ class EgdServer {
  public:
   // EgdServer serves with |config| (validated), drawing through |dispenser|; every reference must
   // outlive it. It registers its metric families on |metrics| (start-up: throws on a clash).
-  EgdServer(const EgdConfig& config, Registry& registry, AddressIndex& addresses,
+  EgdServer(const EgdOptions& config, Registry& registry, AddressIndex& addresses,
             Dispenser& dispenser, EntropyService& entropy, MetricsRegistry& metrics);
   ~EgdServer();
   EgdServer(const EgdServer&) = delete;
@@ -88,7 +88,7 @@ class EgdServer {
   void Tick(const std::shared_ptr<asio::steady_timer>& timer, std::chrono::milliseconds period,
             const std::function<void()>& fn);
 
-  const EgdConfig& config_;
+  const EgdOptions& config_;
   AddressIndex& addresses_;
   asio::io_context io_;
   EgdShared shared_;

@@ -9,19 +9,15 @@
 #include <set>
 #include <utility>
 
+#include "api/egd/egd_socket_path.h"
+
 namespace seedwell {
 
 EgdSockets::EgdSockets(EgdServer& server, Registry& registry, std::string dir, unsigned mode)
     : server_(server), registry_(registry), dir_(std::move(dir)), mode_(mode) {}
 
-std::string EgdSockets::PathOf(const std::string& id) const {
-  if (!dir_.empty() && dir_.back() == '/') return dir_ + id + ".sock";
-  return dir_ + "/" + id + ".sock";
-}
-
-std::optional<std::string> EgdSockets::PathFor(const Instance& instance) const {
-  if (instance.state != InstanceState::kActive) return std::nullopt;
-  return PathOf(instance.id);
+EgdSockets::~EgdSockets() {
+  if (subscription_ != 0) registry_.Unsubscribe(subscription_);
 }
 
 Result<void> EgdSockets::Prepare() {
@@ -29,13 +25,31 @@ Result<void> EgdSockets::Prepare() {
     return Fail(ErrorCode::kUnavailable,
                 "--egd-socket-dir " + dir_ + ": " + std::strerror(errno));  // NOLINT
   }
+  if (subscription_ == 0) {
+    subscription_ = registry_.Subscribe([this](const InstanceEvent& event) { OnEvent(event); });
+  }
   Reconcile();
   return {};
 }
 
+void EgdSockets::OnEvent(const InstanceEvent& event) {
+  switch (event.change) {
+    case InstanceChange::kCreated:
+    case InstanceChange::kUpdated:
+    case InstanceChange::kTokenRotated:
+      if (event.instance) (void)Open(*event.instance);  // failures are logged; Reconcile retries
+      return;
+    case InstanceChange::kRevoked:
+    case InstanceChange::kDeleted:
+      Close(event.id);
+      return;
+  }
+}
+
 Result<void> EgdSockets::Open(const Instance& instance) {
-  if (instance.state != InstanceState::kActive) return {};
-  auto opened = server_.ListenUnix(instance.id, PathOf(instance.id), mode_);
+  const auto path = EgdSocketPath(dir_, instance);
+  if (!path) return {};
+  auto opened = server_.ListenUnix(instance.id, *path, mode_);
   if (!opened)
     spdlog::warn("event=egd_socket_failed instance={} error=\"{}\"", instance.id,
                  opened.error().message);
@@ -65,11 +79,6 @@ void EgdSockets::Reconcile() {
   for (const auto& id : server_.UnixInstances()) {
     if (!active.contains(id)) Close(id);
   }
-}
-
-void AddEgdSocketField(const EgdSockets* sockets, const Instance& instance, nlohmann::json& out) {
-  const auto path = sockets != nullptr ? sockets->PathFor(instance) : std::nullopt;
-  out["egd_socket"] = path ? nlohmann::json(*path) : nlohmann::json(nullptr);
 }
 
 }  // namespace seedwell

@@ -1,13 +1,11 @@
 // EgdSockets: the per-instance EGD Unix sockets in --egd-socket-dir, one per active instance,
-// named <instance-id>.sock. A socket is created when the instance is created (and at start-up for
-// every active instance) and removed when it is revoked or deleted; a periodic Reconcile also
-// catches instances created or revoked another way (vendordata, another replica).
+// named <instance-id>.sock (egd_socket_path.h). It follows the Registry's instance events: a socket
+// is created when the instance is created (and at start-up for every active instance) and removed
+// when it is revoked or deleted; a periodic Reconcile catches anything an event missed.
 #pragma once
 
-#include <optional>
+#include <cstdint>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "api/egd/egd_server.h"
 #include "crypto/result.h"
@@ -21,13 +19,14 @@ class EgdSockets {
   // EgdSockets manages sockets under |dir| with permissions |mode|, served by |server|; both
   // |server| and |registry| must outlive it.
   EgdSockets(EgdServer& server, Registry& registry, std::string dir, unsigned mode);
+  ~EgdSockets();
+  EgdSockets(const EgdSockets&) = delete;
+  EgdSockets& operator=(const EgdSockets&) = delete;
 
-  // Prepare creates the directory (0750 if new) and opens a socket for every active instance.
+  // Prepare creates the directory (0750 if new), subscribes to the registry's instance events and
+  // opens a socket for every active instance.
   // kUnavailable if the directory cannot be created or the registry read.
   Result<void> Prepare();
-
-  // PathFor returns the socket path of |instance|, or nothing if it is not active.
-  std::optional<std::string> PathFor(const Instance& instance) const;
 
   // Open creates |instance|'s socket if it is active (idempotent); failures are logged and
   // returned (kUnavailable), and a later Reconcile retries.
@@ -40,16 +39,14 @@ class EgdSockets {
   void Reconcile();
 
  private:
-  std::string PathOf(const std::string& id) const;
+  // OnEvent opens or closes the socket an instance event calls for.
+  void OnEvent(const InstanceEvent& event);
 
   EgdServer& server_;
   Registry& registry_;
   const std::string dir_;
   const unsigned mode_;
+  std::uint64_t subscription_ = 0;  // the registry subscription; 0 before Prepare
 };
-
-// AddEgdSocketField sets out["egd_socket"] to |instance|'s socket path, or null when |sockets| is
-// null (no --egd-socket-dir) or the instance is not active.
-void AddEgdSocketField(const EgdSockets* sockets, const Instance& instance, nlohmann::json& out);
 
 }  // namespace seedwell

@@ -5,7 +5,7 @@
 #include <string>
 #include <utility>
 
-#include "api/egd/egd_sockets.h"
+#include "api/egd/egd_socket_path.h"
 #include "api/http/json_error.h"
 #include "api/routes/serve_metrics.h"
 #include "api/routes/status_json.h"
@@ -46,7 +46,8 @@ namespace {
 // InstanceJson renders |instance| with its EGD socket path.
 nlohmann::json InstanceJson(const AppContext& ctx, const Instance& instance) {
   nlohmann::json out = InstanceToJson(instance);
-  AddEgdSocketField(ctx.egd_sockets, instance, out);
+  const auto socket = EgdSocketPath(ctx.egd_socket_dir, instance);
+  out["egd_socket"] = socket ? nlohmann::json(*socket) : nlohmann::json(nullptr);
   return out;
 }
 
@@ -68,7 +69,6 @@ void CreateInstance(AppContext& ctx, const Request& req, Response& res) {
   if (!instance) return WriteError(res, instance.error());
   auto created = ctx.registry.Create(std::move(*instance));
   if (!created) return WriteError(res, created.error());
-  if (ctx.egd_sockets != nullptr) (void)ctx.egd_sockets->Open(created->instance);
   nlohmann::json out = InstanceJson(ctx, created->instance);
   out["token"] = created->token;
   spdlog::info("event=instance_created id={} project={}", created->instance.id,
@@ -129,7 +129,6 @@ void DeleteInstance(AppContext& ctx, const Request& req, Response& res) {
   const std::string purge = req.get_param_value("purge");
   if (purge == "true" || purge == "1") {
     if (auto deleted = ctx.registry.Delete(id); !deleted) return WriteError(res, deleted.error());
-    if (ctx.egd_sockets != nullptr) ctx.egd_sockets->Close(id);
     spdlog::info("event=instance_purged id={}", id);
     res.status = 204;
     return;
@@ -139,7 +138,6 @@ void DeleteInstance(AppContext& ctx, const Request& req, Response& res) {
   }
   auto revoked = ctx.registry.Revoke(id);
   if (!revoked) return WriteError(res, revoked.error());
-  if (ctx.egd_sockets != nullptr) ctx.egd_sockets->Close(id);
   spdlog::info("event=instance_revoked id={}", id);
   WriteJson(res, 200, InstanceJson(ctx, *revoked));
 }
@@ -173,7 +171,6 @@ void Vendordata(AppContext& ctx, const Request& req, Response& res) {
   if (!body) return;
   auto registered = ctx.registry.RegisterFromVendordata(*body);
   if (!registered) return WriteError(res, registered.error());
-  if (ctx.egd_sockets != nullptr) (void)ctx.egd_sockets->Open(registered->instance);
   const auto key = ctx.keys.ActiveKey();
   spdlog::info("event=vendordata id={} created={}", registered->instance.id, registered->created);
   WriteJson(res, 200,

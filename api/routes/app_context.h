@@ -1,12 +1,13 @@
-// AppContext: the parts of a running `seedwell serve` that routes share. main owns every part;
-// routes hold references for the life of the listeners.
+// AppContext: the parts of a running `seedwell serve` that routes share. cli/serve owns every
+// part and fills the options; routes hold references for the life of the listeners.
 #pragma once
 
 #include <chrono>
 #include <string>
 
-#include "cli/serve_config.h"
+#include "api/routes/guest_options.h"
 #include "crypto/key_ring.h"
+#include "seedwell/version.h"
 #include "service/address_index.h"
 #include "service/credentials.h"
 #include "service/dispenser.h"
@@ -17,11 +18,10 @@
 
 namespace seedwell {
 
-class EgdSockets;
 class ServeMetrics;
 
 struct AppContext {
-  const ServeConfig& config;
+  const GuestOptions& guest_options;
   Store& store;
   Registry& registry;
   AddressIndex& addresses;  // source address -> instance, for guest and EGD TCP callers
@@ -33,10 +33,7 @@ struct AppContext {
   const AdminCredential& admin;
   std::string public_url;  // guest-facing base URL, known once the guest listener is bound
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  EgdSockets* egd_sockets = nullptr;  // per-instance EGD sockets; null without --egd-socket-dir
+  std::string egd_socket_dir;  // where per-instance EGD sockets live; empty without any
 };
-
-// kVersion is seedwell's version string, reported by --version and /v1/status.
-inline constexpr const char* kVersion = "0.1.0";
 
 }  // namespace seedwell

@@ -1,11 +1,12 @@
 #include "api/routes/config_drive_routes.h"
+#include "seedwell/version.h"
 
 #include <spdlog/spdlog.h>
 
 #include <string>
 
-#include "api/routes/admin_routes.h"
 #include "api/http/json_error.h"
+#include "api/routes/admin_routes.h"
 #include "crypto/encoding.h"
 #include "service/config_drive/config_drive_builder.h"
 

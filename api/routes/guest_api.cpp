@@ -42,14 +42,14 @@ SecretBuffer ReadSecretFile(const std::string& path) {
   return secret;
 }
 
-bool Enabled(const GuestConfig& c, const char* mode) {
+bool Enabled(const GuestOptions& c, const char* mode) {
   return std::find(c.identity.begin(), c.identity.end(), mode) != c.identity.end();
 }
 
 }  // namespace
 
 std::unique_ptr<GuestApi> GuestApi::Create(AppContext& ctx) {
-  const GuestConfig& c = ctx.config.guest;
+  const GuestOptions& c = ctx.guest_options;
   GuestIdentityOptions o;
   o.token = Enabled(c, "token");
   o.proxy = Enabled(c, "proxy");

@@ -1,6 +1,6 @@
 // GuestApi: what every guest route shares: the caller's identity (service/guest_identity.h), the
 // Issuer with its signature batcher, and guest error responses (JSON, with Retry-After on 429).
-// Built once by serve from AppContext and GuestConfig; routes hold a reference to it.
+// Built once by serve from AppContext and its GuestOptions; routes hold a reference to it.
 #pragma once
 
 #include <chrono>
@@ -10,7 +10,7 @@
 #include <httplib.h>
 
 #include "api/routes/app_context.h"
-#include "cli/guest_config.h"
+#include "api/routes/guest_options.h"
 #include "crypto/result.h"
 #include "service/batch_signer.h"
 #include "service/guest_identity.h"
@@ -20,7 +20,7 @@ namespace seedwell {
 
 class GuestApi {
  public:
-  // Create builds the identity resolver, batcher and Issuer from |ctx.config.guest|; it reads
+  // Create builds the identity resolver, batcher and Issuer from |ctx.guest_options|; it reads
   // the proxy secret file. Throws std::runtime_error on a start-up error (unreadable or empty
   // secret). |ctx| must outlive the result.
   static std::unique_ptr<GuestApi> Create(AppContext& ctx);

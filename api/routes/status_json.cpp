@@ -1,4 +1,5 @@
 #include "api/routes/status_json.h"
+#include "seedwell/version.h"
 
 #include <chrono>
 

@@ -62,7 +62,7 @@ class ServiceStack {
   Result<CreatedInstance> RegisterInstance(const std::string& id) {
     Instance instance;
     instance.id = id;
-    instance.project_id = "p";
+    instance.project_id = std::string("p");  // not a literal: works around GCC 12 PR105651
     return registry_->Create(std::move(instance));
   }
 

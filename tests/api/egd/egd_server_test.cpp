@@ -120,7 +120,7 @@ class EgdServerTest : public ::testing::Test, protected testing::ServiceStack {
   }
 
   testing::TempDir dir_;
-  EgdConfig config_;
+  EgdOptions config_;
   MetricsRegistry metrics_;
   std::unique_ptr<EgdServer> server_;
   std::thread thread_;

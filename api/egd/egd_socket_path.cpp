@@ -1,0 +1,14 @@
+#include "api/egd/egd_socket_path.h"
+
+namespace seedwell {
+
+std::optional<std::string> EgdSocketPath(const std::string& dir, const Instance& instance) {
+  if (dir.empty() || instance.state != InstanceState::kActive) return std::nullopt;
+  std::string path = dir;
+  if (path.back() != '/') path += '/';
+  path += instance.id;
+  path += ".sock";
+  return path;
+}
+
+}  // namespace seedwell
