@@ -59,8 +59,10 @@ fuzz: test-deps
 	cmake --build $(FUZZ_BUILD) --target fuzzers -j $(JOBS)
 	scripts/run-fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
-# clang-format check and clang-tidy on the project's own folders.
+# The include layering (scripts/check-layering.py), clang-format, the OpenAPI linter and
+# clang-tidy on the project's own folders.
 lint: test-deps build
+	scripts/check-layering.py
 	clang-format --dry-run -Werror $(SOURCES)
 	@[ -d tools/openapi/node_modules ] || (cd tools/openapi && npm ci --no-audit --no-fund --loglevel=error)
 	cd tools/openapi && npx --no-install redocly lint --config ../../redocly.yaml ../../openapi.yaml

@@ -4,6 +4,7 @@
 
 #include "cli/option_registration.h"
 #include "service/instance.h"
+#include "service/issuer.h"
 
 namespace seedwell {
 
@@ -31,7 +32,7 @@ void AddGuestOptions(CLI::App& serve, GuestOptions& c) {
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 30));
   AddSetting(serve, "guest-max-bytes", c.max_bytes,
              "Largest entropy block a guest may ask for, bytes")
-      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{65536}));
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{kMaxIssueBytes}));
   AddSetting(
       serve, "guest-signing", c.signing,
       "batch: Merkle-batch signatures of concurrent requests; direct: one signature per block")

@@ -37,6 +37,19 @@ struct BlockFields {
   std::span<const std::uint8_t> data;   // the bytes as sent: the sealed box when |sealed|
 };
 
+// FieldsOf returns views of |block|'s signed fields, for any block type with the members
+// instance_id, nonce, issued_at_unix_ms, kid, sealed and data (with span()): the service's
+// IssuedBlock and the guest's ReceivedBlock. The views live as long as |block|.
+template <typename Block>
+BlockFields FieldsOf(const Block& block) {
+  return BlockFields{.instance_id = block.instance_id,
+                     .nonce = block.nonce,
+                     .issued_at_unix_ms = block.issued_at_unix_ms,
+                     .kid = block.kid,
+                     .sealed = block.sealed,
+                     .data = block.data.span()};
+}
+
 // CanonicalBlockSize returns the length of the canonical bytes of |fields|, or kInvalidArgument if
 // a variable-length field does not fit a u32 length.
 Result<std::size_t> CanonicalBlockSize(const BlockFields& fields);

@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "crypto/block_wire.h"
 #include "crypto/encoding.h"
 #include "crypto/sealed_box.h"
 #include "guest/config_drive_mount.h"
@@ -21,7 +22,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kPrefix = "seedwell-fetch: ";
 constexpr std::size_t kNonceBytes = 32;
-constexpr std::size_t kMaxRequestBytes = 65536;
+constexpr std::size_t kMaxRequestBytes = block_wire::kMaxDataBytes;
 
 long long MillisSince(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();

@@ -166,9 +166,14 @@ Result<void> ParseReplyHead(std::string_view head, HttpReply& reply) {
   return {};
 }
 
-std::string_view HttpReply::Header(std::string_view lower_name) const {
+std::string_view HttpReply::Header(std::string_view wanted) const {
+  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
   for (const auto& [name, value] : headers) {
-    if (name == lower_name) return value;
+    if (name.size() == wanted.size() &&
+        std::equal(name.begin(), name.end(), wanted.begin(),
+                   [&lower](char a, char b) { return a == lower(b); })) {
+      return value;
+    }
   }
   return {};
 }

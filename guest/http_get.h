@@ -39,8 +39,8 @@ struct HttpReply {
   std::vector<std::pair<std::string, std::string>> headers;
   SecretBuffer body;
 
-  // Header returns the first value of header |lower_name|, or an empty view.
-  std::string_view Header(std::string_view lower_name) const;
+  // Header returns the first value of the header named |name| in any case, or an empty view.
+  std::string_view Header(std::string_view name) const;
 };
 
 // ParseReplyHead fills |reply|'s status and headers from a response head (the status line and

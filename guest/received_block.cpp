@@ -6,13 +6,13 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "crypto/block_wire.h"
 #include "crypto/encoding.h"
 
 namespace seedwell {
 namespace {
 
-constexpr std::string_view kSeedFileFormat = "seedwell-seed-v1";
-constexpr std::string_view kBlockFormat = "seedwell-block-v1";
+namespace wire = block_wire;
 
 template <typename T>
 Result<T> ParseUnsigned(std::string_view text, std::string_view what) {
@@ -48,19 +48,19 @@ Result<SecretBuffer> DecodeSecretBase64(std::string_view text, std::string_view 
 
 Result<BatchProof> ParseBatchHeaders(const HttpReply& reply) {
   BatchProof proof;
-  auto root = ParseSignature(reply.Header("seedwell-batch-root-signature"),
-                             "Seedwell-Batch-Root-Signature");
+  auto root = ParseSignature(reply.Header(wire::kHeaderBatchRootSignature),
+                             wire::kHeaderBatchRootSignature);
   SEEDWELL_RETURN_IF_ERROR(root);
   proof.root_signature = *root;
-  auto index = ParseUnsigned<std::uint32_t>(reply.Header("seedwell-batch-leaf-index"),
-                                            "Seedwell-Batch-Leaf-Index");
-  auto count = ParseUnsigned<std::uint32_t>(reply.Header("seedwell-batch-leaf-count"),
-                                            "Seedwell-Batch-Leaf-Count");
+  auto index = ParseUnsigned<std::uint32_t>(reply.Header(wire::kHeaderBatchLeafIndex),
+                                            wire::kHeaderBatchLeafIndex);
+  auto count = ParseUnsigned<std::uint32_t>(reply.Header(wire::kHeaderBatchLeafCount),
+                                            wire::kHeaderBatchLeafCount);
   SEEDWELL_RETURN_IF_ERROR(index);
   SEEDWELL_RETURN_IF_ERROR(count);
   proof.leaf_index = *index;
   proof.leaf_count = *count;
-  std::string_view path = reply.Header("seedwell-batch-path");
+  std::string_view path = reply.Header(wire::kHeaderBatchPath);
   while (!path.empty()) {
     const auto comma = path.find(',');
     MerkleHash hash{};
@@ -75,45 +75,36 @@ Result<BatchProof> ParseBatchHeaders(const HttpReply& reply) {
 
 }  // namespace
 
-BlockFields ReceivedBlock::Fields() const {
-  BlockFields fields;
-  fields.instance_id = instance_id;
-  fields.nonce = nonce;
-  fields.issued_at_unix_ms = issued_at_unix_ms;
-  fields.kid = kid;
-  fields.sealed = sealed;
-  fields.data = data.span();
-  return fields;
-}
+BlockFields ReceivedBlock::Fields() const { return FieldsOf(*this); }
 
 Result<ReceivedBlock> BlockFromOctetReply(HttpReply&& reply) {
-  const std::string_view format = reply.Header("seedwell-format");
-  if (format != kBlockFormat) {
+  const std::string_view format = reply.Header(wire::kHeaderFormat);
+  if (format != wire::kFormat) {
     return Fail(ErrorCode::kInvalidArgument, "reply is not a seedwell-block-v1 block");
   }
   ReceivedBlock block;
-  block.instance_id = std::string(reply.Header("seedwell-instance-id"));
-  block.kid = std::string(reply.Header("seedwell-kid"));
+  block.instance_id = std::string(reply.Header(wire::kHeaderInstanceId));
+  block.kid = std::string(reply.Header(wire::kHeaderKid));
   if (block.instance_id.empty() || block.kid.empty()) {
     return Fail(ErrorCode::kInvalidArgument, "reply lacks Seedwell-Instance-Id or Seedwell-Kid");
   }
-  auto nonce = FromHex(reply.Header("seedwell-nonce"));
+  auto nonce = FromHex(reply.Header(wire::kHeaderNonce));
   if (!nonce) return Fail(ErrorCode::kInvalidArgument, "Seedwell-Nonce is not hex");
   block.nonce = std::move(*nonce);
-  auto issued = ParseUnsigned<std::uint64_t>(reply.Header("seedwell-issued-at-unix-ms"),
-                                             "Seedwell-Issued-At-Unix-Ms");
+  auto issued =
+      ParseUnsigned<std::uint64_t>(reply.Header(wire::kHeaderIssuedAt), wire::kHeaderIssuedAt);
   SEEDWELL_RETURN_IF_ERROR(issued);
   block.issued_at_unix_ms = *issued;
-  const std::string_view sealed = reply.Header("seedwell-sealed");
+  const std::string_view sealed = reply.Header(wire::kHeaderSealed);
   if (sealed != "0" && sealed != "1") {
     return Fail(ErrorCode::kInvalidArgument, "Seedwell-Sealed must be 0 or 1");
   }
   block.sealed = sealed == "1";
-  if (!reply.Header("seedwell-signature").empty()) {
-    auto signature = ParseSignature(reply.Header("seedwell-signature"), "Seedwell-Signature");
+  if (!reply.Header(wire::kHeaderSignature).empty()) {
+    auto signature = ParseSignature(reply.Header(wire::kHeaderSignature), wire::kHeaderSignature);
     SEEDWELL_RETURN_IF_ERROR(signature);
     block.signature = *signature;
-  } else if (!reply.Header("seedwell-batch-root-signature").empty()) {
+  } else if (!reply.Header(wire::kHeaderBatchRootSignature).empty()) {
     auto proof = ParseBatchHeaders(reply);
     SEEDWELL_RETURN_IF_ERROR(proof);
     block.batch = std::move(*proof);
@@ -137,7 +128,7 @@ Result<ReceivedBlock> BlockFromSeedFile(std::string_view json_text) {
   const std::string* signature = text("signature");
   const auto issued = doc.find("issued_at_unix_ms");
   const auto sealed = doc.find("sealed");
-  if (format == nullptr || *format != kSeedFileFormat) {
+  if (format == nullptr || *format != wire::kSeedFileFormat) {
     return Fail(ErrorCode::kInvalidArgument, "seed file format is not seedwell-seed-v1");
   }
   if (instance_id == nullptr || kid == nullptr || nonce == nullptr || data == nullptr ||

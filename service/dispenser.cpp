@@ -29,24 +29,24 @@ Acquisition Dispenser::Reserve(const Instance& instance, std::uint64_t bytes) {
 }
 
 Result<void> Dispenser::Fill(const Instance& instance, std::span<std::uint8_t> out,
-                             std::string_view transport) {
+                             UsageTransport transport) {
   if (auto generated = entropy_.Generate(out); !generated) {
     sodium_memzero(out.data(), out.size());
     return generated;
   }
-  const std::string_view name = CanonicalUsageTransport(transport);
   {
     std::lock_guard lock(usage_mu_);
-    pending_usage_[UsageKey(instance.id, name)] += out.size();
+    pending_usage_[UsageKey(instance.id, transport)] += out.size();
   }
   if (bytes_issued_ != nullptr) {
-    bytes_issued_->WithLabels({std::string(name)}).Increment(static_cast<double>(out.size()));
+    bytes_issued_->WithLabels({std::string(UsageTransportName(transport))})
+        .Increment(static_cast<double>(out.size()));
   }
   return {};
 }
 
 Result<void> Dispenser::Draw(const Instance& instance, std::span<std::uint8_t> out,
-                             std::string_view transport, std::chrono::milliseconds* retry_after) {
+                             UsageTransport transport, std::chrono::milliseconds* retry_after) {
   if (instance.state != InstanceState::kActive) {
     return Fail(ErrorCode::kPermissionDenied, "instance is revoked");
   }
@@ -70,7 +70,7 @@ void Dispenser::FlushUsage() {
     auto recorded = registry_.RecordUsage(id, transport, bytes);
     if (!recorded && recorded.error().code != ErrorCode::kNotFound) {
       spdlog::warn("event=usage_flush_failed id={} transport={} bytes={} error=\"{}\"", id,
-                   transport, bytes, recorded.error().message);
+                   UsageTransportName(transport), bytes, recorded.error().message);
       std::lock_guard lock(usage_mu_);
       pending_usage_[key] += bytes;  // keep them for the next flush
     }

@@ -47,12 +47,12 @@ class Dispenser {
   // instance and under |transport| (see the top of this file). kUnavailable (|out| zeroed, nothing
   // counted) while the DRBG is failed closed.
   Result<void> Fill(const Instance& instance, std::span<std::uint8_t> out,
-                    std::string_view transport);
+                    UsageTransport transport);
 
   // Draw is Reserve then Fill. kPermissionDenied for a revoked instance; kResourceExhausted when
   // over the limit, with the wait stored in |*retry_after| when it is not null.
-  Result<void> Draw(const Instance& instance, std::span<std::uint8_t> out,
-                    std::string_view transport, std::chrono::milliseconds* retry_after = nullptr);
+  Result<void> Draw(const Instance& instance, std::span<std::uint8_t> out, UsageTransport transport,
+                    std::chrono::milliseconds* retry_after = nullptr);
 
   // FlushUsage writes the usage summed since the last flush to the registry, one record per
   // instance and transport. Failures are logged and the bytes kept for the next flush, except for
@@ -66,8 +66,8 @@ class Dispenser {
   const BucketLimits default_limits_;
   Family<Counter>* bytes_issued_;
   std::mutex usage_mu_;
-  // UsageKey is (instance id, transport); the transport views static storage of kUsageTransports.
-  using UsageKey = std::pair<std::string, std::string_view>;
+  // UsageKey is (instance id, transport).
+  using UsageKey = std::pair<std::string, UsageTransport>;
   std::map<UsageKey, std::uint64_t> pending_usage_;  // guarded by usage_mu_
 };
 

@@ -19,16 +19,7 @@ std::span<const std::uint8_t> BlockData::span() const {
   return {inline_.data(), size_};
 }
 
-BlockFields IssuedBlock::Fields() const {
-  BlockFields f;
-  f.instance_id = instance_id;
-  f.nonce = nonce;
-  f.issued_at_unix_ms = issued_at_unix_ms;
-  f.kid = kid;
-  f.sealed = sealed;
-  f.data = data.span();
-  return f;
-}
+BlockFields IssuedBlock::Fields() const { return FieldsOf(*this); }
 
 Issuer::Issuer(Dispenser& dispenser, KeyRing& keys, BatchSigner* batcher, UnixMillisFn now)
     : dispenser_(dispenser), keys_(keys), batcher_(batcher), now_(std::move(now)) {}
@@ -36,7 +27,8 @@ Issuer::Issuer(Dispenser& dispenser, KeyRing& keys, BatchSigner* batcher, UnixMi
 Result<IssuedBlock> Issuer::Issue(const Instance& instance, const IssueRequest& request,
                                   std::chrono::milliseconds* retry_after) {
   if (request.bytes == 0 || request.bytes > kMaxIssueBytes) {
-    return Fail(ErrorCode::kInvalidArgument, "bytes must be between 1 and 65536");
+    return Fail(ErrorCode::kInvalidArgument,
+                "bytes must be between 1 and " + std::to_string(kMaxIssueBytes));
   }
   if (request.nonce.size() > kMaxNonceBytes) {
     return Fail(ErrorCode::kInvalidArgument, "nonce is longer than 64 bytes");

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crypto/block_wire.h"
 #include "crypto/key_ring.h"
 #include "crypto/merkle_batch.h"
 #include "crypto/result.h"
@@ -30,7 +31,7 @@
 namespace seedwell {
 
 // kMaxIssueBytes bounds one block's entropy, whatever the configuration says.
-inline constexpr std::size_t kMaxIssueBytes = 65536;
+inline constexpr std::size_t kMaxIssueBytes = block_wire::kMaxDataBytes;
 // kMaxNonceBytes bounds a guest's nonce; kServerNonceBytes is the size of one the server picks.
 inline constexpr std::size_t kMaxNonceBytes = 64;
 inline constexpr std::size_t kServerNonceBytes = 16;
@@ -56,7 +57,7 @@ struct IssueRequest {
   std::size_t bytes = 64;                    // entropy bytes, 1..kMaxIssueBytes
   std::span<const std::uint8_t> nonce;       // the guest's nonce; empty: the server picks one
   std::optional<X25519PublicKey> recipient;  // a key the guest names; must be its registered one
-  std::string_view transport = "http";       // metrics label
+  UsageTransport transport = UsageTransport::kHttp;  // counted under this transport
 };
 
 // IssuedBlock is one signed block: the fields of docs/block-format.md and either a direct

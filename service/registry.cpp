@@ -189,7 +189,7 @@ Result<Instance> Registry::Authenticate(std::string_view token_text) {
   return found;
 }
 
-Result<void> Registry::RecordUsage(std::string_view id, std::string_view transport,
+Result<void> Registry::RecordUsage(std::string_view id, UsageTransport transport,
                                    std::uint64_t bytes) {
   auto canonical = CanonicalId(id);
   SEEDWELL_RETURN_IF_ERROR(canonical);

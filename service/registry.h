@@ -76,9 +76,9 @@ class Registry {
   // kUnauthenticated for a malformed or unknown token, kPermissionDenied for a revoked instance.
   Result<Instance> Authenticate(std::string_view token);
 
-  // RecordUsage adds |bytes| to the instance's issued count, total and under |transport| (one of
-  // kUsageTransports, else kInvalidArgument and nothing recorded), and marks it seen now.
-  Result<void> RecordUsage(std::string_view id, std::string_view transport, std::uint64_t bytes);
+  // RecordUsage adds |bytes| to the instance's issued count, total and under |transport|, and
+  // marks it seen now.
+  Result<void> RecordUsage(std::string_view id, UsageTransport transport, std::uint64_t bytes);
 
   // Usage returns the instance's counters as stored; kNotFound if none.
   Result<seedwell::Usage> Usage(std::string_view id);

@@ -1,34 +1,55 @@
-// Usage transports: the closed set of names under which an instance's issued bytes are counted,
-// both per instance in the Store and as the transport label of seedwell_bytes_issued_total. The
-// set is fixed in code so that no caller, through a bug or a client's input, can create unbounded
-// database rows or metric label values. A new transport adds its name here.
+// UsageTransport: the closed set of transports under which an instance's issued bytes are counted,
+// both per instance in the Store and as the transport label of seedwell_bytes_issued_total. It is
+// an enum, so no caller, through a bug or a client's input, can create unbounded database rows or
+// metric label values; the names are what the Store, the usage JSON and the metric carry. A new
+// transport adds an enumerator, its name, and an entry in kUsageTransports.
 #pragma once
 
-#include <algorithm>
 #include <array>
+#include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace seedwell {
 
-// kOtherTransport is where the Dispenser counts bytes drawn under a name not in the set.
-inline constexpr std::string_view kOtherTransport = "other";
+// UsageTransport is how an instance received bytes.
+enum class UsageTransport : std::uint8_t {
+  kHttp,       // GET/POST /v1/entropy
+  kOpenStack,  // OpenStack metadata's random_seed
+  kPollen,     // the pollen protocol
+  kEgd,        // EGD (virtio-rng)
+  kOther,      // anything else (none today; kept so stored rows named "other" still read)
+};
 
-// kUsageTransports lists every name a usage counter may carry.
-inline constexpr std::array<std::string_view, 5> kUsageTransports = {"http", "openstack", "pollen",
-                                                                     "egd", kOtherTransport};
+// kUsageTransports lists every transport, in the order of the enum.
+inline constexpr std::array<UsageTransport, 5> kUsageTransports = {
+    UsageTransport::kHttp, UsageTransport::kOpenStack, UsageTransport::kPollen,
+    UsageTransport::kEgd, UsageTransport::kOther};
 
-// IsUsageTransport returns whether |name| is one of kUsageTransports (exact, case-sensitive).
-constexpr bool IsUsageTransport(std::string_view name) {
-  return std::find(kUsageTransports.begin(), kUsageTransports.end(), name) !=
-         kUsageTransports.end();
+// UsageTransportName returns the stable lower-case name of |transport| ("http", "openstack",
+// "pollen", "egd", "other"), a view of static storage.
+constexpr std::string_view UsageTransportName(UsageTransport transport) {
+  switch (transport) {
+    case UsageTransport::kHttp:
+      return "http";
+    case UsageTransport::kOpenStack:
+      return "openstack";
+    case UsageTransport::kPollen:
+      return "pollen";
+    case UsageTransport::kEgd:
+      return "egd";
+    case UsageTransport::kOther:
+      return "other";
+  }
+  return "other";
 }
 
-// CanonicalUsageTransport returns the entry of kUsageTransports equal to |name|, or
-// kOtherTransport for any other name. It never fails; the view it returns refers to static
-// storage and stays valid for the life of the program.
-constexpr std::string_view CanonicalUsageTransport(std::string_view name) {
-  const auto* found = std::find(kUsageTransports.begin(), kUsageTransports.end(), name);
-  return found != kUsageTransports.end() ? *found : kOtherTransport;
+// ParseUsageTransport returns the transport named |name| (exact, case-sensitive), or nothing.
+constexpr std::optional<UsageTransport> ParseUsageTransport(std::string_view name) {
+  for (const UsageTransport t : kUsageTransports) {
+    if (UsageTransportName(t) == name) return t;
+  }
+  return std::nullopt;
 }
 
 }  // namespace seedwell

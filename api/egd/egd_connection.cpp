@@ -161,7 +161,8 @@ EgdConnection::Step EgdConnection::ServeBlockingRead(const Instance& instance, s
     const Acquisition acquired = shared_.dispenser.Reserve(instance, chunk);
     if (!acquired.granted) return WaitThen(acquired.retry_after);
     auto filled = shared_.dispenser.Fill(
-        instance, std::span<std::uint8_t>(buffers_->partial.data() + filled_, chunk), "egd");
+        instance, std::span<std::uint8_t>(buffers_->partial.data() + filled_, chunk),
+        UsageTransport::kEgd);
     if (!filled) return WaitThen(kFillRetry);
     filled_ += chunk;
   }
@@ -213,7 +214,8 @@ EgdConnection::Step EgdConnection::Serve(const EgdRequest& request) {
       std::uint8_t* tail = OutTail();
       tail[0] = 0;
       if (n > 0 && shared_.dispenser.Reserve(*instance, n).granted &&
-          shared_.dispenser.Fill(*instance, std::span<std::uint8_t>(tail + 1, n), "egd")) {
+          shared_.dispenser.Fill(*instance, std::span<std::uint8_t>(tail + 1, n),
+                                 UsageTransport::kEgd)) {
         tail[0] = n;
       }
       out_len_ += 1 + tail[0];

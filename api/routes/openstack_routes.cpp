@@ -48,7 +48,8 @@ void Files(const Request& req, Response& res) {
 void MetaData(GuestApi& api, const GuestIdentity& who, const std::string& version, Response& res) {
   SecretArray<kRandomSeedBytes> seed;
   std::chrono::milliseconds retry_after{0};
-  if (auto drawn = api.ctx().dispenser.Draw(who.instance, seed.span(), "openstack", &retry_after);
+  if (auto drawn = api.ctx().dispenser.Draw(who.instance, seed.span(), UsageTransport::kOpenStack,
+                                            &retry_after);
       !drawn) {
     return WriteGuestError(res, drawn.error(), retry_after);
   }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "api/http/json_error.h"
+#include "api/routes/guest_params.h"
 #include "crypto/encoding.h"
 #include "crypto/secret_buffer.h"
 
@@ -13,27 +14,20 @@ namespace seedwell {
 namespace {
 
 void Pollen(GuestApi& api, const httplib::Request& req, httplib::Response& res) {
-  if (req.get_param_value_count("challenge") != 1) {
-    return WriteGuestError(res, Error{ErrorCode::kInvalidArgument,
-                                      "send exactly one challenge (use the pollinate client)"});
-  }
-  const std::string& challenge = req.get_param_value("challenge");
-  if (challenge.empty() || challenge.size() > kMaxChallengeBytes) {
-    return WriteGuestError(res,
-                           Error{ErrorCode::kInvalidArgument, "challenge must be 1 to 512 bytes"});
-  }
+  const auto challenge = ParsePollenChallenge(req.params);
+  if (!challenge) return WriteGuestError(res, challenge.error());
   auto identity = api.Identify(req, res);
   if (!identity) return;
   SecretArray<64> seed;
   std::chrono::milliseconds retry_after{0};
-  if (auto drawn =
-          api.ctx().dispenser.Draw(identity->instance, seed.span(), "pollen", &retry_after);
+  if (auto drawn = api.ctx().dispenser.Draw(identity->instance, seed.span(),
+                                            UsageTransport::kPollen, &retry_after);
       !drawn) {
     return WriteGuestError(res, drawn.error(), retry_after);
   }
   std::array<std::uint8_t, crypto_hash_sha512_BYTES> digest{};
-  crypto_hash_sha512(digest.data(), reinterpret_cast<const unsigned char*>(challenge.data()),
-                     challenge.size());
+  crypto_hash_sha512(digest.data(), reinterpret_cast<const unsigned char*>(challenge->data()),
+                     challenge->size());
   std::string body = ToHex(digest);
   body += '\n';
   body += ToHex(seed.span());

@@ -6,13 +6,10 @@
 // passes a token with `-c "--oauth2-bearer swi_..."`.
 #pragma once
 
-#include "api/routes/guest_api.h"
 #include "api/http/http_server.h"
+#include "api/routes/guest_api.h"
 
 namespace seedwell {
-
-// kMaxChallengeBytes bounds the challenge (pollinate sends 128 hex characters).
-inline constexpr std::size_t kMaxChallengeBytes = 512;
 
 // RegisterPollenRoutes adds the routes above to |server|; |api| must outlive it.
 void RegisterPollenRoutes(HttpServer& server, GuestApi& api);

@@ -15,13 +15,14 @@
 #include <span>
 #include <string_view>
 
+#include "crypto/block_wire.h"
 #include "crypto/result.h"
 #include "crypto/secret_buffer.h"
 #include "crypto/signing_key.h"
 
 namespace seedwell {
 
-inline constexpr std::string_view kSeedFileFormat = "seedwell-seed-v1";
+using block_wire::kSeedFileFormat;
 inline constexpr std::size_t kDefaultSeedFileBytes = 4096;
 inline constexpr std::size_t kMinSeedFileBytes = 32;
 inline constexpr std::size_t kMaxSeedFileBytes = 65536;

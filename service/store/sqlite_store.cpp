@@ -240,11 +240,8 @@ Result<Instance> SqliteStore::FindByTokenHash(const TokenHash& token_hash) {
   return ReadInstance(b);
 }
 
-Result<void> SqliteStore::RecordUsage(std::string_view id, std::string_view transport,
+Result<void> SqliteStore::RecordUsage(std::string_view id, UsageTransport transport,
                                       std::uint64_t bytes, std::int64_t now_ms) {
-  if (!IsUsageTransport(transport)) {
-    return Fail(ErrorCode::kInvalidArgument, "usage: unknown transport");
-  }
   const std::lock_guard lock(mutex_);
   // Counters are advisory: skip this commit's fsync (see the file comment in the header).
   if (auto relaxed = Exec("PRAGMA synchronous = NORMAL"); !relaxed) return relaxed;
@@ -267,7 +264,7 @@ Result<void> SqliteStore::RecordUsage(std::string_view id, std::string_view tran
     SEEDWELL_RETURN_IF_ERROR(per_transport);
     Binder b(*per_transport);
     b.Text(1, id);
-    b.Text(2, transport);
+    b.Text(2, UsageTransportName(transport));
     b.Int(3, Clamp(bytes));
     if (const int rc = b.Step(); rc != SQLITE_DONE) {
       return tl::unexpected(SqlError(db_, rc, "database transport usage"));

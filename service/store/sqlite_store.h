@@ -45,7 +45,7 @@ class SqliteStore final : public Store {
   Result<void> Delete(std::string_view id) override;
   Result<void> SetTokenHash(std::string_view id, const TokenHash& token_hash) override;
   Result<Instance> FindByTokenHash(const TokenHash& token_hash) override;
-  Result<void> RecordUsage(std::string_view id, std::string_view transport, std::uint64_t bytes,
+  Result<void> RecordUsage(std::string_view id, UsageTransport transport, std::uint64_t bytes,
                            std::int64_t now_ms) override;
   Result<Usage> GetUsage(std::string_view id) override;
   Result<StateCounts> CountByState() override;

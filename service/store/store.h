@@ -22,6 +22,7 @@
 #include "crypto/result.h"
 #include "service/credentials.h"
 #include "service/instance.h"
+#include "service/usage_transport.h"
 
 namespace seedwell {
 
@@ -103,11 +104,10 @@ class Store {
   virtual Result<Instance> FindByTokenHash(const TokenHash& token_hash) = 0;
 
   // RecordUsage adds |bytes| to the instance's bytes_issued and to its counter for |transport|
-  // (both saturating, in one transaction) and sets last_seen_at to |now_ms|. kInvalidArgument if
-  // |transport| is not in kUsageTransports (nothing is written), kNotFound if there is no such
-  // instance. Called about once a second per busy instance, so it must be cheap; an
+  // (both saturating, in one transaction) and sets last_seen_at to |now_ms|. kNotFound if there is
+  // no such instance. Called about once a second per busy instance, so it must be cheap; an
   // implementation may trade the durability of the latest counts for speed.
-  virtual Result<void> RecordUsage(std::string_view id, std::string_view transport,
+  virtual Result<void> RecordUsage(std::string_view id, UsageTransport transport,
                                    std::uint64_t bytes, std::int64_t now_ms) = 0;
 
   // GetUsage returns the instance's counters (see Usage), or kNotFound.

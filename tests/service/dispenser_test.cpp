@@ -39,8 +39,8 @@ class DispenserTest : public ::testing::Test, protected testing::ServiceStack {
 
 TEST_F(DispenserTest, DrawsDistinctOutputAndCountsItAfterAFlush) {
   std::array<std::uint8_t, 64> a{}, b{};
-  ASSERT_TRUE(dispenser_->Draw(instance_, a, "http").has_value());
-  ASSERT_TRUE(dispenser_->Draw(instance_, b, "egd").has_value());
+  ASSERT_TRUE(dispenser_->Draw(instance_, a, UsageTransport::kHttp).has_value());
+  ASSERT_TRUE(dispenser_->Draw(instance_, b, UsageTransport::kEgd).has_value());
   EXPECT_NE(a, b);
   EXPECT_FALSE(std::all_of(a.begin(), a.end(), [](auto v) { return v == 0; }));
   EXPECT_EQ(registry_->Usage(kId)->bytes_issued, 0U);  // not flushed yet
@@ -54,16 +54,19 @@ TEST_F(DispenserTest, DrawsDistinctOutputAndCountsItAfterAFlush) {
 
 TEST_F(DispenserTest, UsageIsSummedPerTransportBetweenFlushes) {
   std::array<std::uint8_t, 100> out{};
-  for (const char* transport : {"http", "egd", "egd", "pollen", "openstack", "egd"}) {
+  for (const UsageTransport transport :
+       {UsageTransport::kHttp, UsageTransport::kEgd, UsageTransport::kEgd, UsageTransport::kPollen,
+        UsageTransport::kOpenStack, UsageTransport::kEgd}) {
     ASSERT_TRUE(dispenser_->Draw(instance_, out, transport).has_value());
   }
-  ASSERT_TRUE(dispenser_->Fill(instance_, std::span(out).first(55), "egd").has_value());
+  ASSERT_TRUE(
+      dispenser_->Fill(instance_, std::span(out).first(55), UsageTransport::kEgd).has_value());
   dispenser_->FlushUsage();
   EXPECT_EQ(*registry_->Usage(kId),
             (Usage{655,
                    1'700'000'000'000,
                    {{"egd", 355}, {"http", 100}, {"openstack", 100}, {"pollen", 100}}}));
-  ASSERT_TRUE(dispenser_->Draw(instance_, out, "http").has_value());
+  ASSERT_TRUE(dispenser_->Draw(instance_, out, UsageTransport::kHttp).has_value());
   dispenser_->FlushUsage();
   dispenser_->FlushUsage();  // nothing pending: nothing added twice
   EXPECT_EQ(registry_->Usage(kId)->bytes_by_transport.at("http"), 200U);
@@ -72,8 +75,8 @@ TEST_F(DispenserTest, UsageIsSummedPerTransportBetweenFlushes) {
 
 TEST_F(DispenserTest, AFailedFlushKeepsTheBytesForTheNextOne) {
   std::array<std::uint8_t, 40> out{};
-  ASSERT_TRUE(dispenser_->Draw(instance_, out, "http").has_value());
-  ASSERT_TRUE(dispenser_->Draw(instance_, out, "egd").has_value());
+  ASSERT_TRUE(dispenser_->Draw(instance_, out, UsageTransport::kHttp).has_value());
+  ASSERT_TRUE(dispenser_->Draw(instance_, out, UsageTransport::kEgd).has_value());
   // Another connection makes writes of the egd counter fail (the http one still succeeds).
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(dir_.File("db.sqlite").c_str(), &db), SQLITE_OK);
@@ -88,35 +91,38 @@ TEST_F(DispenserTest, AFailedFlushKeepsTheBytesForTheNextOne) {
   EXPECT_EQ(registry_->Usage(kId)->bytes_issued, 40U);
   ASSERT_EQ(sqlite3_exec(db, "DROP TRIGGER fail_egd", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
-  ASSERT_TRUE(dispenser_->Draw(instance_, out, "egd").has_value());
+  ASSERT_TRUE(dispenser_->Draw(instance_, out, UsageTransport::kEgd).has_value());
   dispenser_->FlushUsage();  // the kept 40 and the new 40
   EXPECT_EQ(registry_->Usage(kId)->bytes_by_transport,
             (std::map<std::string, std::uint64_t>{{"egd", 80}, {"http", 40}}));
   EXPECT_EQ(registry_->Usage(kId)->bytes_issued, 120U);
 }
 
-TEST_F(DispenserTest, UnknownTransportNamesCountAsOther) {
+TEST_F(DispenserTest, EveryTransportIsCountedUnderItsOwnName) {
   std::array<std::uint8_t, 10> out{};
-  for (const char* transport : {"gopher", "HTTP", ""}) {
+  for (const UsageTransport transport : kUsageTransports) {
     ASSERT_TRUE(dispenser_->Draw(instance_, out, transport).has_value());
   }
   dispenser_->FlushUsage();
-  EXPECT_EQ(registry_->Usage(kId)->bytes_by_transport,
-            (std::map<std::string, std::uint64_t>{{"other", 30}}));
-  EXPECT_EQ(bytes_issued_.WithLabels({"other"}).Value(), 30);
-  EXPECT_EQ(bytes_issued_.WithLabels({"gopher"}).Value(), 0);
+  const auto by_transport = registry_->Usage(kId)->bytes_by_transport;
+  EXPECT_EQ(by_transport.size(), kUsageTransports.size());
+  for (const UsageTransport transport : kUsageTransports) {
+    const std::string name(UsageTransportName(transport));
+    EXPECT_EQ(by_transport.at(name), 10U) << name;
+    EXPECT_EQ(bytes_issued_.WithLabels({name}).Value(), 10) << name;
+  }
 }
 
 TEST_F(DispenserTest, RateLimitRefusesWithAWaitAndChargesNothing) {
   std::array<std::uint8_t, 1500> big{};
-  ASSERT_TRUE(dispenser_->Draw(instance_, big, "http").has_value());
+  ASSERT_TRUE(dispenser_->Draw(instance_, big, UsageTransport::kHttp).has_value());
   std::chrono::milliseconds wait{0};
-  auto refused = dispenser_->Draw(instance_, big, "http", &wait);
+  auto refused = dispenser_->Draw(instance_, big, UsageTransport::kHttp, &wait);
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().code, ErrorCode::kResourceExhausted);
   EXPECT_EQ(wait, std::chrono::milliseconds(1000));  // 1000 missing bytes at 1000 B/s
   clock_.Advance(wait);
-  EXPECT_TRUE(dispenser_->Draw(instance_, big, "http").has_value());
+  EXPECT_TRUE(dispenser_->Draw(instance_, big, UsageTransport::kHttp).has_value());
   dispenser_->FlushUsage();
   EXPECT_EQ(registry_->Usage(kId)->bytes_issued, 3000U);  // the refusal counted nothing
 }
@@ -125,20 +131,20 @@ TEST_F(DispenserTest, InstanceLimitOverridesTheDefault) {
   instance_.rate_limit = RateLimit{10, 10};
   EXPECT_EQ(dispenser_->LimitsFor(instance_).burst_bytes, 10U);
   std::array<std::uint8_t, 11> eleven{};
-  EXPECT_FALSE(dispenser_->Draw(instance_, eleven, "http").has_value());
+  EXPECT_FALSE(dispenser_->Draw(instance_, eleven, UsageTransport::kHttp).has_value());
 }
 
 TEST_F(DispenserTest, RevokedInstanceGetsNothing) {
   instance_.state = InstanceState::kRevoked;
   std::array<std::uint8_t, 8> out{};
-  auto refused = dispenser_->Draw(instance_, out, "http");
+  auto refused = dispenser_->Draw(instance_, out, UsageTransport::kHttp);
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied);
 }
 
 TEST_F(DispenserTest, UsageOfADeletedInstanceIsDroppedNotRetried) {
   std::array<std::uint8_t, 8> out{};
-  ASSERT_TRUE(dispenser_->Draw(instance_, out, "http").has_value());
+  ASSERT_TRUE(dispenser_->Draw(instance_, out, UsageTransport::kHttp).has_value());
   ASSERT_TRUE(registry_->Delete(kId).has_value());
   dispenser_->FlushUsage();  // kNotFound: dropped
   dispenser_->FlushUsage();  // nothing pending, nothing logged

@@ -129,16 +129,13 @@ TEST_F(RegistryTest, UsageIsRecordedAndVisibleThroughTheCache) {
   const auto created = *registry_.Create(NewInstance());
   ASSERT_TRUE(registry_.Authenticate(created.token).has_value());
   now_ += 10;
-  ASSERT_TRUE(registry_.RecordUsage(kId, "http", 64).has_value());
-  ASSERT_TRUE(registry_.RecordUsage(kUpperId, "egd", 64).has_value());
-  ASSERT_TRUE(registry_.RecordUsage(kId, "egd", 191).has_value());
+  ASSERT_TRUE(registry_.RecordUsage(kId, UsageTransport::kHttp, 64).has_value());
+  ASSERT_TRUE(registry_.RecordUsage(kUpperId, UsageTransport::kEgd, 64).has_value());
+  ASSERT_TRUE(registry_.RecordUsage(kId, UsageTransport::kEgd, 191).has_value());
   EXPECT_EQ(*registry_.Usage(kId), (Usage{319, now_.load(), {{"egd", 255}, {"http", 64}}}));
   EXPECT_EQ(registry_.Authenticate(created.token)->bytes_issued, 319U);
-  EXPECT_EQ(registry_.RecordUsage(kId, "carrier-pigeon", 1).error().code,
-            ErrorCode::kInvalidArgument);
-  EXPECT_EQ(registry_.Authenticate(created.token)->bytes_issued, 319U);  // refused: not cached
-  EXPECT_EQ(registry_.Usage(kId)->bytes_issued, 319U);
-  EXPECT_EQ(registry_.RecordUsage("x", "http", 1).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(registry_.RecordUsage("x", UsageTransport::kHttp, 1).error().code,
+            ErrorCode::kNotFound);
   EXPECT_EQ(registry_.Usage("00000000-0000-4000-8000-000000000000").error().code,
             ErrorCode::kNotFound);
 }
@@ -203,6 +200,57 @@ TEST_F(RegistryTest, VendordataRegistersOnceAndRotatesAfter) {
                 .error()
                 .code,
             ErrorCode::kFailedPrecondition);
+}
+
+// Every write publishes one event, after it is stored, to every subscriber; Publish invalidates
+// the cache like a local write, and an unsubscribed listener hears nothing more.
+TEST_F(RegistryTest, WritesPublishInstanceEventsToSubscribers) {
+  std::vector<std::pair<InstanceChange, std::string>> heard;
+  const std::uint64_t id = registry_.Subscribe([&heard](const InstanceEvent& event) {
+    heard.emplace_back(event.change, event.id);
+    if (event.change == InstanceChange::kDeleted) {
+      EXPECT_FALSE(event.instance.has_value());
+    } else {
+      ASSERT_TRUE(event.instance.has_value());
+      EXPECT_EQ(event.instance->id, event.id);
+    }
+  });
+  const auto created = *registry_.Create(NewInstance());
+  InstancePatch patch;
+  patch.name = "renamed";
+  ASSERT_TRUE(registry_.Update(kUpperId, patch).has_value());
+  ASSERT_TRUE(registry_.RotateToken(kId).has_value());
+  ASSERT_TRUE(registry_.Revoke(kId).has_value());
+  ASSERT_TRUE(registry_.Revoke(kId).has_value());  // already revoked: no second event
+  ASSERT_TRUE(registry_.Delete(kId).has_value());
+  EXPECT_EQ(registry_.Delete(kId).error().code, ErrorCode::kNotFound);  // failed: no event
+  const std::vector<std::pair<InstanceChange, std::string>> expected = {
+      {InstanceChange::kCreated, kId},
+      {InstanceChange::kUpdated, kId},
+      {InstanceChange::kTokenRotated, kId},
+      {InstanceChange::kRevoked, kId},
+      {InstanceChange::kDeleted, kId}};
+  EXPECT_EQ(heard, expected);
+  (void)created;
+
+  registry_.Unsubscribe(id);
+  ASSERT_TRUE(registry_.Create(NewInstance()).has_value());
+  EXPECT_EQ(heard.size(), expected.size());
+}
+
+TEST_F(RegistryTest, PublishDropsTheCachedInstance) {
+  const auto created = *registry_.Create(NewInstance());
+  ASSERT_TRUE(registry_.Authenticate(created.token).has_value());  // cached now
+  // Another replica revokes it behind this registry's back, then tells it so.
+  Instance revoked = *store_->Get(kId);
+  revoked.state = InstanceState::kRevoked;
+  ASSERT_TRUE(store_->Update(revoked).has_value());
+  EXPECT_TRUE(registry_.Authenticate(created.token).has_value());  // still cached
+  int heard = 0;
+  registry_.Subscribe([&heard](const InstanceEvent&) { ++heard; });
+  registry_.Publish({InstanceChange::kRevoked, kId, std::nullopt});
+  EXPECT_EQ(registry_.Authenticate(created.token).error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(heard, 1);
 }
 
 }  // namespace

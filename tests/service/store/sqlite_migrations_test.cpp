@@ -68,8 +68,8 @@ TEST(SqliteMigrationsTest, UpgradesAVersion1DatabaseKeepingItsTotals) {
   EXPECT_EQ(*store->GetUsage(kIdB), (Usage{0, 3, {}}));
   EXPECT_EQ(store->Get(kIdA)->bytes_issued, 4096U);
   // New usage adds to the old total and starts the transport's own counter.
-  ASSERT_TRUE(store->RecordUsage(kIdA, "egd", 255, 10).has_value());
-  ASSERT_TRUE(store->RecordUsage(kIdA, "http", 64, 20).has_value());
+  ASSERT_TRUE(store->RecordUsage(kIdA, UsageTransport::kEgd, 255, 10).has_value());
+  ASSERT_TRUE(store->RecordUsage(kIdA, UsageTransport::kHttp, 64, 20).has_value());
   EXPECT_EQ(*store->GetUsage(kIdA), (Usage{4415, 20, {{"egd", 255}, {"http", 64}}}));
   // The upgraded schema still deletes an instance's counters with it.
   ASSERT_TRUE(store->Delete(kIdA).has_value());
