@@ -21,7 +21,8 @@ Result<unsigned> ParseSocketMode(const std::string& text) {
   return mode;
 }
 
-void AddEgdOptions(CLI::App& serve, EgdOptions& c, UpstreamEgdConfig& upstream) {
+void AddEgdOptions(CLI::App& serve, EgdOptions& egd, UpstreamEgdConfig& upstream) {
+  EgdOptions& c = egd;
   AddSetting(serve, "egd-listen", c.listen,
              "HOST:PORT of the EGD TCP listener (callers identified by address)");
   AddSetting(
@@ -72,8 +73,9 @@ void AddEgdOptions(CLI::App& serve, EgdOptions& c, UpstreamEgdConfig& upstream) 
       "Let the upstream EGD source alone satisfy the seeding policy (no hardware source)");
 }
 
-Result<void> FinishEgdConfig(const EgdOptions& c, const UpstreamEgdConfig& upstream,
+Result<void> FinishEgdConfig(const EgdOptions& egd, const UpstreamEgdConfig& upstream,
                              std::vector<std::string>& sources) {
+  const EgdOptions& c = egd;
   if (!c.listen.empty()) {
     SEEDWELL_TRY(ParseHostPort(c.listen));
   }

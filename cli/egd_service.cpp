@@ -17,7 +17,8 @@ EgdService::EgdService(AppContext& ctx, const EgdOptions& options)
 
 EgdService::~EgdService() { Stop(); }
 
-Result<std::unique_ptr<EgdService>> EgdService::Start(AppContext& ctx, const EgdOptions& c) {
+Result<std::unique_ptr<EgdService>> EgdService::Start(AppContext& ctx, const EgdOptions& options) {
+  const EgdOptions& c = options;
   if (c.listen.empty() && c.socket_dir.empty()) return std::unique_ptr<EgdService>();
   std::unique_ptr<EgdService> service(new EgdService(ctx, c));
   service->thread_ = service->server_.StartThread();
