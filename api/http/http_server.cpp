@@ -232,7 +232,8 @@ void HttpServer::Run() {
       if (!busy || now >= stop_deadline_) break;
     }
   }
-  // Out of grace: make workers still writing fail fast, wait for them, then close everything.
+  // Out of grace: cut the sockets of requests still in a handler (their one send fails fast),
+  // wait for the workers, then close everything.
   for (auto& [fd, c] : connections_) {
     if (c->state() == HttpConnection::State::kDispatched) ::shutdown(fd, SHUT_RDWR);
   }
