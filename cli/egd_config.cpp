@@ -9,6 +9,12 @@
 
 namespace seedwell {
 
+EgdOptions ServeEgdDefaults() {
+  EgdOptions options;
+  options.max_connections = 0;
+  return options;
+}
+
 Result<unsigned> ParseSocketMode(const std::string& text) {
   if (text.empty() || text.size() > 4 ||
       !std::all_of(text.begin(), text.end(), [](char ch) { return ch >= '0' && ch <= '7'; })) {
@@ -39,8 +45,9 @@ void AddEgdOptions(CLI::App& serve, EgdOptions& egd, UpstreamEgdConfig& upstream
              "Burst of the anonymous EGD bucket")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 30));
   AddSetting(serve, "egd-max-connections", c.max_connections,
-             "Open EGD connections allowed per listener")
-      ->check(CLI::Range(1, 1000000));
+             "Open EGD connections allowed per listener (0: 4096, or fewer to fit the open-file "
+             "limit)")
+      ->check(CLI::Range(0, 1000000));
   AddSetting(serve, "egd-max-connections-per-peer", c.max_connections_per_peer,
              "Open EGD TCP connections allowed per source address")
       ->check(CLI::Range(1, 1000000));

@@ -22,6 +22,10 @@ struct UpstreamEgdConfig {
   bool allow_upstream_only = false;  // let the upstream source alone satisfy the seeding policy
 };
 
+// ServeEgdDefaults returns EgdOptions' defaults as `seedwell serve` starts from them: the
+// connection cap 0, fitted to the open-file limit at start (cli/descriptor_budget.h).
+EgdOptions ServeEgdDefaults();
+
 // ParseSocketMode returns the octal permissions text of --egd-socket-mode as a number, or
 // kInvalidArgument unless it is 1-4 octal digits no greater than 0777.
 Result<unsigned> ParseSocketMode(const std::string& text);

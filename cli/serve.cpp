@@ -18,6 +18,7 @@
 #include "api/routes/guest_routes.h"
 #include "api/routes/health_routes.h"
 #include "api/routes/serve_metrics.h"
+#include "cli/descriptor_budget.h"
 #include "cli/egd_service.h"
 #include "cli/entropy_flags.h"
 #include "cli/state_dir.h"
@@ -55,10 +56,13 @@ EntropyOptions ServeEntropyOptions(const ServeConfig& c) {
   return o;
 }
 
-HttpServerOptions HttpOptionsFrom(const ServeConfig& c) {
+// HttpOptionsFrom returns the HTTP settings of one listener capped at |max_connections| (fitted to
+// the open-file limit: cli/descriptor_budget.h).
+HttpServerOptions HttpOptionsFrom(const ServeConfig& c, int max_connections) {
   HttpServerOptions o;
   o.worker_threads = static_cast<std::size_t>(c.http_threads);
-  o.max_connections = static_cast<std::size_t>(c.max_connections);
+  o.max_connections = static_cast<std::size_t>(max_connections);
+  o.max_lingering = LingeringFor(max_connections);
   o.max_connections_per_peer = static_cast<std::size_t>(c.max_connections_per_peer);
   o.request_deadline = std::chrono::milliseconds(c.request_timeout_ms);
   o.stop_grace = std::chrono::milliseconds(c.shutdown_timeout_ms);
@@ -147,6 +151,16 @@ int RunServe(ServeConfig config) {
       spdlog::critical("event=config_error message=\"{}\"", ok.error().message);
       return 1;
     }
+    const std::size_t open_file_limit = RaiseOpenFileLimit();
+    if (auto fit = FitConnectionCaps(config, open_file_limit); !fit) {
+      spdlog::critical("event=config_error message=\"{}\"", fit.error().message);
+      return 1;
+    }
+    spdlog::info(
+        "event=descriptors open_file_limit={} guest_max_connections={} admin_max_connections={} "
+        "egd_max_connections={} needed={}",
+        open_file_limit, config.max_connections, config.admin_max_connections,
+        config.egd.max_connections, DescriptorsFor(config));
     if (!RunSelfTests()) return 1;
     PrepareStateDir(config.state_dir);
     const AdminCredential admin = LoadAdminCredential(config);
@@ -183,9 +197,8 @@ int RunServe(ServeConfig config) {
                    .public_url = "",
                    .egd_socket_dir = config.egd.socket_dir};
 
-    HttpServerOptions guest_options = HttpOptionsFrom(config);
-    HttpServer guest(guest_options);
-    HttpServerOptions admin_options = HttpOptionsFrom(config);
+    HttpServer guest(HttpOptionsFrom(config, config.max_connections));
+    HttpServerOptions admin_options = HttpOptionsFrom(config, config.admin_max_connections);
     admin_options.max_body_bytes = kAdminBodyLimit;
     admin_options.tls_cert_file = config.admin_tls_cert;
     admin_options.tls_key_file = config.admin_tls_key;

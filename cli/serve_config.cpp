@@ -92,7 +92,12 @@ void AddServeOptions(CLI::App& serve, ServeConfig& c) {
   AddSetting(serve, "global-burst-bytes", c.global_burst_bytes, "Service-wide burst, bytes");
   AddSetting(serve, "http-threads", c.http_threads, "HTTP worker threads per listener")
       ->check(CLI::Range(1, 1024));
-  AddSetting(serve, "max-connections", c.max_connections, "Open connections allowed per listener")
+  AddSetting(serve, "max-connections", c.max_connections,
+             "Open connections allowed on the guest listener (0: 2048, or fewer to fit the "
+             "open-file limit; see docs/security.md)")
+      ->check(CLI::Range(0, 1000000));
+  AddSetting(serve, "admin-max-connections", c.admin_max_connections,
+             "Open connections allowed on the admin listener")
       ->check(CLI::Range(1, 1000000));
   AddSetting(serve, "max-connections-per-peer", c.max_connections_per_peer,
              "Open connections allowed per source address")

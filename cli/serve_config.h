@@ -50,16 +50,17 @@ struct ServeConfig {
 
   // HTTP.
   int http_threads = 48;
-  int max_connections = 2048;
+  int max_connections = 0;  // guest listener; 0: 2048, or fewer to fit RLIMIT_NOFILE
   int max_connections_per_peer = 64;
+  int admin_max_connections = 128;
   int request_timeout_ms = 5000;
   int shutdown_timeout_ms = 5000;
 
   std::string log_level = "info";
 
-  GuestOptions guest;              // guest entropy routes (cli/guest_config.h)
-  EgdOptions egd;                  // EGD server (cli/egd_config.h)
-  UpstreamEgdConfig upstream_egd;  // the upstream EGD entropy source (cli/egd_config.h)
+  GuestOptions guest;                   // guest entropy routes (cli/guest_config.h)
+  EgdOptions egd = ServeEgdDefaults();  // EGD server (cli/egd_config.h)
+  UpstreamEgdConfig upstream_egd;       // the upstream EGD entropy source (cli/egd_config.h)
 };
 
 // AddServeOptions registers every ServeConfig field on |serve| as a flag with its environment

@@ -2,24 +2,19 @@
 
 #include <algorithm>
 #include <cstring>
-#include <utility>
 
 namespace seedwell {
 
-namespace {
-constexpr std::size_t kFlushBytes = std::size_t{16} * 1024;
-}  // namespace
-
-BoundedStream::BoundedStream(const std::string& request, Transport& transport, std::string peer_ip,
-                             int peer_port, std::string local_ip, int local_port,
-                             std::chrono::milliseconds write_budget)
+BoundedStream::BoundedStream(const std::string& request, std::string& out,
+                             const std::string& peer_ip, int peer_port, const std::string& local_ip,
+                             int local_port)
     : request_(request),
-      transport_(transport),
-      peer_ip_(std::move(peer_ip)),
+      out_(out),
+      out_start_(out.size()),
+      peer_ip_(peer_ip),
       peer_port_(peer_port),
-      local_ip_(std::move(local_ip)),
-      local_port_(local_port),
-      write_budget_(write_budget) {}
+      local_ip_(local_ip),
+      local_port_(local_port) {}
 
 ssize_t BoundedStream::read(char* ptr, size_t size) {
   const std::size_t n = std::min(size, request_.size() - position_);
@@ -29,24 +24,15 @@ ssize_t BoundedStream::read(char* ptr, size_t size) {
 }
 
 ssize_t BoundedStream::write(const char* ptr, size_t size) {
-  if (failed_) return -1;
-  if (!started_) {
-    started_ = true;
-    deadline_ = std::chrono::steady_clock::now() + write_budget_;
-  }
-  if (status_ == 0 && out_.empty() && size >= 12 && std::memcmp(ptr, "HTTP/1.", 7) == 0) {
-    status_ = (ptr[9] - '0') * 100 + (ptr[10] - '0') * 10 + (ptr[11] - '0');
-  }
   out_.append(ptr, size);
-  if (out_.size() >= kFlushBytes && !Flush()) return -1;
+  if (status_ == 0 && out_.size() - out_start_ >= 12) {
+    const char* status_line = out_.data() + out_start_;
+    if (std::memcmp(status_line, "HTTP/1.", 7) == 0) {
+      status_ =
+          (status_line[9] - '0') * 100 + (status_line[10] - '0') * 10 + (status_line[11] - '0');
+    }
+  }
   return static_cast<ssize_t>(size);
-}
-
-bool BoundedStream::Flush() {
-  if (failed_) return false;
-  if (!out_.empty() && !transport_.WriteAll(out_.data(), out_.size(), deadline_)) failed_ = true;
-  out_.clear();
-  return !failed_;
 }
 
 void BoundedStream::get_remote_ip_and_port(std::string& ip, int& port) const {

@@ -18,7 +18,6 @@ namespace seedwell {
 namespace {
 
 constexpr std::chrono::milliseconds kLingerTime{500};
-constexpr std::chrono::milliseconds kContinueWriteBudget{20};  // one event-loop tick
 constexpr std::size_t kReadChunk = 4096;
 
 }  // namespace
@@ -62,7 +61,7 @@ std::unique_ptr<HttpConnection> HttpConnection::Accept(int fd, const sockaddr_st
 
 HttpNext HttpConnection::OnReadable(TimePoint now, const RouteCheck& route) {
   std::array<char, kReadChunk> chunk{};
-  while (state_ != State::kDispatched) {
+  while (state_ == State::kReading || state_ == State::kLingering) {
     std::size_t want = chunk.size();
     if (state_ == State::kReading) {
       const std::size_t cap =
@@ -81,10 +80,10 @@ HttpNext HttpConnection::OnReadable(TimePoint now, const RouteCheck& route) {
     buffer_.append(chunk.data(), static_cast<std::size_t>(n));
   }
   if (state_ != State::kReading) return {};
-  return Advance(now, route);
+  return Advance(route);
 }
 
-HttpNext HttpConnection::Advance(TimePoint now, const RouteCheck& route) {
+HttpNext HttpConnection::Advance(const RouteCheck& route) {
   if (!head_) {
     if (buffer_.empty()) return {};
     auto parsed = ParseRequestHead(buffer_, limits_.head);
@@ -99,9 +98,15 @@ HttpNext HttpConnection::Advance(TimePoint now, const RouteCheck& route) {
     return HttpNext{HttpNext::Action::kDispatch, {}};
   }
   if (head_->expect_continue && !continue_sent_) {
+    // One non-blocking attempt: the loop never waits for a client. If the socket takes nothing,
+    // the client sends its body after its own timeout (RFC 9110 section 10.1.1); a partial
+    // interim response cannot be completed, so the connection closes.
     constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     continue_sent_ = true;
-    transport_->WriteAll(kContinue.data(), kContinue.size(), now + kContinueWriteBudget);
+    const ssize_t n = transport_->Write(kContinue.data(), kContinue.size());
+    if (n != kWouldBlock && n != static_cast<ssize_t>(kContinue.size())) {
+      return HttpNext{HttpNext::Action::kClose, {}};
+    }
   }
   return {};
 }
@@ -110,8 +115,7 @@ int HttpConnection::Serve(const Processor& process, bool stopping) {
   const RequestHead& head = *head_;
   const std::string request =
       head.Sanitised() + buffer_.substr(head.head_bytes, head.content_length);
-  BoundedStream stream(request, *transport_, peer_ip_, peer_port_, local_ip_, local_port_,
-                       limits_.request_deadline);
+  BoundedStream stream(request, out_, peer_ip_, peer_port_, local_ip_, local_port_);
   const bool close = head.wants_close || stopping || served_ + 1 >= limits_.max_requests;
   bool connection_closed = false;
   bool ok = false;
@@ -120,10 +124,31 @@ int HttpConnection::Serve(const Processor& process, bool stopping) {
   } catch (...) {  // a last resort: cpp-httplib itself threw (e.g. bad_alloc)
     spdlog::error("http: request processing threw; closing connection");
   }
-  ok = stream.Flush() && ok;
   keep_ = ok && !close && !connection_closed;
   ++served_;
+  if (OnWritable() == WriteResult::kFailed) keep_ = false;
   return stream.Status();
+}
+
+void HttpConnection::BeginWriting(TimePoint now) {
+  state_ = State::kWriting;
+  deadline_ = now + limits_.request_deadline;
+}
+
+HttpConnection::WriteResult HttpConnection::OnWritable() {
+  while (out_pos_ < out_.size()) {
+    const ssize_t n = transport_->Write(out_.data() + out_pos_, out_.size() - out_pos_);
+    if (n == kWouldBlock) return WriteResult::kPending;
+    if (n <= 0) {
+      out_.clear();
+      out_pos_ = 0;
+      return WriteResult::kFailed;
+    }
+    out_pos_ += static_cast<std::size_t>(n);
+  }
+  out_.clear();  // keeps its capacity for the next response
+  out_pos_ = 0;
+  return WriteResult::kDone;
 }
 
 bool HttpConnection::StartNextRequest(TimePoint now, bool stopping) {
@@ -161,6 +186,7 @@ void HttpConnection::StartLinger(TimePoint now) {
 
 HttpConnection::Expiry HttpConnection::CheckDeadline(TimePoint now, bool stopping) const {
   if (state_ == State::kDispatched) return Expiry::kNone;
+  if (state_ == State::kWriting) return now < deadline_ ? Expiry::kNone : Expiry::kClose;
   const bool idle = state_ == State::kReading && buffer_.empty();
   if (now < deadline_ && !(stopping && idle)) return Expiry::kNone;
   if (state_ == State::kReading && !buffer_.empty() && now >= deadline_) {

@@ -5,16 +5,20 @@
 // buffer: the head first (validated by ParseRequestHead, then checked against the routes by the
 // server's RouteCheck), then exactly Content-Length body bytes, with one "100 Continue" if the
 // client asked for it. A complete request makes it kDispatched: one worker thread owns it and runs
-// Serve, which hands the sanitised request to cpp-httplib through a BoundedStream and writes the
-// response. Back on the loop, it starts the next request (keep-alive) or is closed. A refused
-// request gets its JSON error in one non-blocking write, and the connection turns kLingering: it
-// discards whatever the client still sends until a short deadline, so that closing does not reset
-// the connection before the client has read the answer.
+// Serve, which hands the sanitised request to cpp-httplib through a BoundedStream (the response
+// goes into this connection's output buffer) and makes one non-blocking attempt to send it. Back
+// on the loop, what the socket did not take turns the connection kWriting: the loop sends the
+// rest as the socket drains, within the write deadline. Then it starts the next request
+// (keep-alive) or is closed. A worker therefore never waits for a client. A refused request gets
+// its JSON error in one non-blocking write, and the connection turns kLingering: it discards
+// whatever the client still sends until a short deadline, so that closing does not reset the
+// connection before the client has read the answer.
 //
 // Each state has one deadline: the idle timeout between keep-alive requests, the request deadline
-// from a request's first byte (also the budget to send its response), the linger time after a
-// refusal. A connection never closes or frees itself: OnReadable says what the server must do next
-// (HttpNext), and the server keeps the connection table, the caps and the epoll set.
+// from a request's first byte, the write deadline (the same length) from the response being
+// ready, the linger time after a refusal. A connection never closes or frees itself: OnReadable
+// and OnWritable say what the server must do next, and the server keeps the connection table,
+// the caps, the eviction queues and the epoll set.
 //
 // Thread-safety: the loop thread owns a connection, except while it is kDispatched, when only the
 // worker running Serve touches it.
@@ -40,7 +44,7 @@ namespace seedwell {
 // HttpConnectionLimits bounds every connection of one listener (from HttpServerOptions).
 struct HttpConnectionLimits {
   HeadLimits head;
-  std::chrono::milliseconds request_deadline{5000};  // first byte to last; also the write budget
+  std::chrono::milliseconds request_deadline{5000};  // first byte to last; also the write deadline
   std::chrono::milliseconds idle_timeout{5000};      // keep-alive wait for a next request
   std::size_t max_requests = 100;                    // requests served on one connection
 };
@@ -67,7 +71,7 @@ void SocketAddressText(const sockaddr_storage& addr, std::string& ip, int& port)
 class HttpConnection {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;
-  enum class State { kReading, kDispatched, kLingering };
+  enum class State { kReading, kDispatched, kWriting, kLingering };
   // RouteCheck returns std::nullopt if a route takes the request |head| (method, path, body
   // length), else the refusal to answer (404, 405 with Allow, 400, 413).
   using RouteCheck = std::function<std::optional<HttpRefusal>(const RequestHead& head)>;
@@ -100,12 +104,26 @@ class HttpConnection {
   void BeginDispatch() { state_ = State::kDispatched; }
   void CancelDispatch() { state_ = State::kReading; }
 
-  // Serve, on a worker thread while kDispatched, hands the request to |process| and sends the
-  // response within the request deadline. It closes the connection after this response if the
-  // client asked, |stopping| is set or the connection served its last request; a throwing
-  // |process| is logged and the connection closed. It returns the response status (0 if none was
-  // written).
+  // Serve, on a worker thread while kDispatched, hands the request to |process|, which writes the
+  // response into the output buffer, then sends what the socket takes without waiting (the loop
+  // sends the rest: BeginWriting). It closes the connection after this response if the client
+  // asked, |stopping| is set or the connection served its last request; a throwing |process| is
+  // logged and the connection closed. It returns the response status (0 if none was written).
   int Serve(const Processor& process, bool stopping);
+
+  // HasPendingOutput reports whether response bytes wait to be sent.
+  bool HasPendingOutput() const { return out_pos_ < out_.size(); }
+  // BeginWriting, on the loop, turns the connection kWriting until its output is sent or the
+  // write deadline (the request deadline from |now|) passes.
+  void BeginWriting(TimePoint now);
+  // WriteResult is what OnWritable did: all output sent, some still waiting, or the write failed
+  // (the connection must close).
+  enum class WriteResult { kDone, kPending, kFailed };
+  // OnWritable sends as much pending output as the socket takes, without waiting.
+  WriteResult OnWritable();
+  // WantsReadToWrite reports whether pending output waits for readability (TLS) rather than
+  // writability, so the loop can watch the right event.
+  bool WantsReadToWrite() const { return transport_->WantsReadToWrite(); }
 
   // StartNextRequest, on the loop after Serve, drops the request just served and waits for the
   // next (bytes already read may hold it; the caller should then call OnReadable). It returns
@@ -123,7 +141,8 @@ class HttpConnection {
   // not received in time (answer 408).
   enum class Expiry { kNone, kClose, kRequestTimeout };
   // CheckDeadline reports whether the connection's deadline passed at |now|; while |stopping|, an
-  // idle connection expires at once. A kDispatched connection never expires here.
+  // idle connection expires at once. A kDispatched connection never expires here; a kWriting one
+  // past its write deadline is closed.
   Expiry CheckDeadline(TimePoint now, bool stopping) const;
 
   // fd returns the socket, owned by the connection (closed when it is destroyed).
@@ -141,11 +160,29 @@ class HttpConnection {
   // the server's to change when it counts it or releases it.
   bool counted() const { return counted_; }
   void set_counted(bool counted) { counted_ = counted; }
+  // identified reports whether a handler said this connection's caller is identified (see
+  // HttpServer::MarkCallerIdentified); the server evicts such connections last.
+  bool identified() const { return identified_; }
+  void set_identified(bool identified) { identified_ = identified; }
+  // watched returns the epoll events the server registered for the socket, kNotWatched if none;
+  // the server's to keep current.
+  static constexpr unsigned kNotWatched = ~0U;
+  unsigned watched() const { return watched_; }
+  void set_watched(unsigned events) { watched_ = events; }
+
+  // QueueLinks places the connection in one of the server's intrusive eviction queues
+  // (ConnectionQueue); only the queue touches them.
+  struct QueueLinks {
+    HttpConnection* prev = nullptr;
+    HttpConnection* next = nullptr;
+    const void* queue = nullptr;  // the queue holding the connection, or null
+  };
+  QueueLinks& links() { return links_; }
 
  private:
   HttpConnection(std::unique_ptr<Transport> transport, const HttpConnectionLimits& limits)
       : transport_(std::move(transport)), limits_(limits) {}
-  HttpNext Advance(TimePoint now, const RouteCheck& route);
+  HttpNext Advance(const RouteCheck& route);
 
   std::unique_ptr<Transport> transport_;
   const HttpConnectionLimits& limits_;
@@ -154,12 +191,17 @@ class HttpConnection {
   std::string local_ip_;
   int local_port_ = 0;
   bool counted_ = false;
+  bool identified_ = false;
+  unsigned watched_ = kNotWatched;
+  QueueLinks links_;
   State state_ = State::kReading;
   std::string buffer_;
   std::optional<RequestHead> head_;
   bool continue_sent_ = false;
   TimePoint started_{};   // first byte of the current request
   TimePoint deadline_{};  // idle, request or linger deadline, by state
+  std::string out_;       // response bytes; [out_pos_, end) not yet sent
+  std::size_t out_pos_ = 0;
   std::size_t served_ = 0;
   bool keep_ = false;  // set by Serve: the connection may serve another request
 };

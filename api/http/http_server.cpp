@@ -23,13 +23,20 @@ namespace {
 using std::chrono::steady_clock;
 
 constexpr int kBacklog = 4096;
-constexpr std::size_t kMaxLingering = 512;
+// Accepts per wake-up: between batches the loop reads what accepted connections sent, so a flood
+// of new connections cannot evict a newcomer before its request is read.
+constexpr int kMaxAcceptsPerWake = 64;
+// Descriptors a server holds besides its connections: the listener, epoll, the eventfd, and one
+// accepted socket being refused.
+constexpr std::size_t kOwnDescriptors = 4;
 constexpr std::chrono::milliseconds kTick{20};
 constexpr std::chrono::milliseconds kAcceptPause{100};
 const char* const kUnmatched = "(unmatched)";
 
 // The route pattern whose handler is running on this worker thread, for RequestRecord.
 thread_local std::string t_route;
+// Set by MarkCallerIdentified while a handler runs on this worker thread.
+thread_local bool t_identified = false;
 
 std::string CodeForStatus(int status) {
   switch (status) {
@@ -49,6 +56,12 @@ std::string CodeForStatus(int status) {
 }
 
 }  // namespace
+
+std::size_t HttpServer::DescriptorsNeeded(const HttpServerOptions& options) {
+  return options.max_connections + options.max_lingering + kOwnDescriptors;
+}
+
+void HttpServer::MarkCallerIdentified() { t_identified = true; }
 
 HttpServer::HttpServer(HttpServerOptions options) : options_(std::move(options)) {
   limits_ = HttpConnectionLimits{
@@ -200,7 +213,7 @@ void HttpServer::Run() {
         std::uint64_t value = 0;
         [[maybe_unused]] const ssize_t r = ::read(wake_fd_, &value, sizeof(value));
       } else if (auto it = connections_.find(fd); it != connections_.end()) {
-        OnReadable(*it->second, now);
+        OnEvent(*it->second, now);
       }
     }
     DrainReturned(now);
@@ -219,7 +232,8 @@ void HttpServer::Run() {
       if (!busy || now >= stop_deadline_) break;
     }
   }
-  // Out of grace: make workers still writing fail fast, wait for them, then close everything.
+  // Out of grace: cut the sockets of requests still in a handler (their one send fails fast),
+  // wait for the workers, then close everything.
   for (auto& [fd, c] : connections_) {
     if (c->state() == HttpConnection::State::kDispatched) ::shutdown(fd, SHUT_RDWR);
   }
@@ -228,6 +242,8 @@ void HttpServer::Run() {
     std::lock_guard lock(returned_mu_);
     returned_.clear();
   }
+  waiting_.Clear();
+  waiting_identified_.Clear();
   connections_.clear();
   per_peer_.clear();
   open_connections_ = 0;
@@ -235,13 +251,16 @@ void HttpServer::Run() {
 }
 
 void HttpServer::AcceptAll(TimePoint now) {
-  while (true) {
+  for (int accepted = 0; accepted < kMaxAcceptsPerWake; ++accepted) {
     sockaddr_storage addr{};
     socklen_t len = sizeof(addr);
     const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len,
                              SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Out of descriptors or memory: the pending connection stays queued, and level-triggered
+        // epoll would report it again at once, so stop watching the listener for a moment
+        // instead of spinning.
         spdlog::warn("http: accept failed ({}); pausing accepts", std::strerror(errno));
         Watch(listen_fd_, 0, false);
         accept_paused_until_ = now + kAcceptPause;
@@ -252,11 +271,14 @@ void HttpServer::AcceptAll(TimePoint now) {
     if (!c) continue;
     HttpConnection& ref = *c;
     connections_[fd] = std::move(c);
-    Watch(fd, EPOLLIN, true);
-    std::size_t& from_peer = per_peer_[ref.peer_ip()];
-    if (open_connections_ >= options_.max_connections ||
-        from_peer >= options_.max_connections_per_peer) {
-      if (from_peer == 0) per_peer_.erase(ref.peer_ip());
+    SetInterest(ref, EPOLLIN);
+    const auto peer = per_peer_.find(ref.peer_ip());
+    const bool peer_full =
+        peer != per_peer_.end() && peer->second >= options_.max_connections_per_peer;
+    // At the total cap a newcomer takes the slot of the connection that has waited longest for a
+    // request (see EvictOne); it is refused only when every slot is busy or its address is at
+    // its own cap.
+    if (peer_full || (open_connections_ >= options_.max_connections && !EvictOne())) {
       if (tls_) {
         Close(ref);  // a refusal is not worth a TLS handshake
       } else {
@@ -264,9 +286,27 @@ void HttpServer::AcceptAll(TimePoint now) {
       }
       continue;
     }
-    ++from_peer;
+    ++per_peer_[ref.peer_ip()];
     ++open_connections_;
     ref.set_counted(true);
+    waiting_.Push(ref);
+  }
+}
+
+bool HttpServer::EvictOne() {
+  HttpConnection* victim = waiting_.Front();
+  if (victim == nullptr) victim = waiting_identified_.Front();
+  if (victim == nullptr) return false;
+  ++evicted_;
+  Close(*victim);
+  return true;
+}
+
+void HttpServer::OnEvent(HttpConnection& c, TimePoint now) {
+  if (c.state() == HttpConnection::State::kWriting) {
+    OnWritable(c, now);
+  } else {
+    OnReadable(c, now);
   }
 }
 
@@ -290,7 +330,9 @@ void HttpServer::OnReadable(HttpConnection& c, TimePoint now) {
 
 void HttpServer::Dispatch(HttpConnection& c) {
   c.BeginDispatch();
+  Unqueue(c);
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd(), nullptr);
+  c.set_watched(HttpConnection::kNotWatched);
   HttpConnection* ptr = &c;
   const bool queued = pool_->Submit([this, ptr] {
     Serve(*ptr);
@@ -303,18 +345,20 @@ void HttpServer::Dispatch(HttpConnection& c) {
   });
   if (!queued) {
     c.CancelDispatch();
-    Watch(c.fd(), EPOLLIN, true);
+    SetInterest(c, EPOLLIN);
     Reject(c, {HttpError{503, "unavailable", "server busy"}, ""});
   }
 }
 
 void HttpServer::Serve(HttpConnection& c) {
   t_route = kUnmatched;
+  t_identified = false;
   const int status = c.Serve(
       [this](httplib::Stream& stream, bool close, bool& connection_closed) {
         return process_request(stream, close, connection_closed, nullptr);
       },
       stop_requested_);
+  if (t_identified) c.set_identified(true);
   Notify(t_route, c.head()->method, status, c.started(), c.peer_ip());
 }
 
@@ -325,13 +369,53 @@ void HttpServer::DrainReturned(TimePoint now) {
     done.swap(returned_);
   }
   for (HttpConnection* c : done) {
-    if (!c->StartNextRequest(now, stopping_)) {
-      Close(*c);
+    if (c->HasPendingOutput()) {  // the socket did not take the whole response: finish it here
+      c->BeginWriting(now);
+      SetInterest(*c, c->WantsReadToWrite() ? EPOLLIN : EPOLLOUT);
       continue;
     }
-    Watch(c->fd(), EPOLLIN, true);
-    OnReadable(*c, now);  // a pipelined request, or TLS bytes already decrypted
+    FinishResponse(*c, now);
   }
+}
+
+void HttpServer::OnWritable(HttpConnection& c, TimePoint now) {
+  switch (c.OnWritable()) {
+    case HttpConnection::WriteResult::kFailed:
+      Close(c);
+      return;
+    case HttpConnection::WriteResult::kPending:
+      SetInterest(c, c.WantsReadToWrite() ? EPOLLIN : EPOLLOUT);
+      return;
+    case HttpConnection::WriteResult::kDone:
+      FinishResponse(c, now);
+      return;
+  }
+}
+
+void HttpServer::FinishResponse(HttpConnection& c, TimePoint now) {
+  if (!c.StartNextRequest(now, stopping_)) {
+    Close(c);
+    return;
+  }
+  (c.identified() ? waiting_identified_ : waiting_).Push(c);
+  SetInterest(c, EPOLLIN);
+  OnReadable(c, now);  // a pipelined request, or TLS bytes already decrypted
+}
+
+void HttpServer::Unqueue(HttpConnection& c) {
+  waiting_.Remove(c);
+  waiting_identified_.Remove(c);
+}
+
+bool HttpServer::SetInterest(HttpConnection& c, unsigned events) {
+  if (c.watched() == events) return true;
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.fd = c.fd();
+  const int op = c.watched() == HttpConnection::kNotWatched ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+  if (::epoll_ctl(epoll_fd_, op, c.fd(), &ev) != 0) return false;
+  c.set_watched(events);
+  return true;
 }
 
 void HttpServer::Sweep(TimePoint now) {
@@ -359,7 +443,8 @@ void HttpServer::Reject(HttpConnection& c, const HttpRefusal& refusal) {
   const auto& head = c.head();
   Notify(head ? kUnmatched : "", head ? head->method : "", refusal.error.status,
          c.started() == TimePoint{} ? now : c.started(), c.peer_ip());
-  if (lingering_ >= kMaxLingering) {
+  Unqueue(c);
+  if (lingering_ >= options_.max_lingering) {
     Close(c);
     return;
   }
@@ -376,6 +461,7 @@ void HttpServer::Uncount(HttpConnection& c) {
 }
 
 void HttpServer::Close(HttpConnection& c) {
+  Unqueue(c);
   Uncount(c);
   if (c.state() == HttpConnection::State::kLingering) --lingering_;
   const int fd = c.fd();

@@ -9,7 +9,17 @@
 // it to the protected httplib::Server::process_request through a BoundedStream, so cpp-httplib
 // never reads the network. Slow clients therefore cost a file descriptor and a small buffer,
 // never a worker thread; every request has one total deadline from its first byte; connections
-// are capped in total and per source address; refusals are a JSON 503 written at once.
+// are capped in total and per source address; refusals are a JSON 503 written at once. A worker
+// never waits for a client either: the response is built in memory, sent without blocking, and
+// what the socket does not take is sent by the loop as the client reads, within a write deadline.
+//
+// Connection cap. At the total cap a new connection is not refused while some connection is
+// merely waiting for a request (idle on keep-alive, or never sent one, or still sending its head):
+// the one that has waited longest is closed to make room. Connections whose caller a handler
+// identified (MarkCallerIdentified) are closed only when no other waiting connection is left. So
+// idle connections from many addresses cannot keep registered guests out; a flood can only make
+// idle connections short-lived. Only an address at its own per-peer cap, or a listener whose
+// every slot is busy with a request, gets the 503. docs/security.md lists every bound.
 //
 // The per-connection state machine (reading, parsing, keep-alive, refusals, deadlines) is
 // HttpConnection (http_connection.h); this file keeps the listener, the epoll loop, the caps, the
@@ -26,6 +36,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -37,6 +48,7 @@
 
 #include <httplib.h>
 
+#include "api/http/connection_queue.h"
 #include "api/http/http_connection.h"
 #include "api/http/request_head.h"
 #include "api/http/route_table.h"
@@ -56,8 +68,9 @@ struct HttpServerOptions {
   std::size_t max_header_line_bytes = 4096;  // one request or header line
   std::size_t max_body_bytes = 4096;         // default per-route body limit
   std::size_t max_requests_per_connection = 100;
+  std::size_t max_lingering = 512;  // refused connections kept open briefly to deliver the error
   std::chrono::milliseconds request_deadline{5000};  // first byte to last byte received; also
-                                                     // the budget to send a response
+                                                     // the deadline to send a response
   std::chrono::milliseconds idle_timeout{5000};      // keep-alive wait for a next request
   std::chrono::milliseconds stop_grace{5000};        // Stop(): time left for in-flight requests
   std::string tls_cert_file;                         // both set: serve TLS
@@ -115,6 +128,16 @@ class HttpServer final : private httplib::Server {
   int BoundPort() const { return bound_port_; }
   // OpenConnections returns the number of connections counted against the caps.
   std::size_t OpenConnections() const { return open_connections_.load(); }
+  // EvictedConnections returns how many waiting connections were closed to make room at the cap.
+  std::uint64_t EvictedConnections() const { return evicted_.load(); }
+
+  // DescriptorsNeeded returns the most file descriptors a server with |options| holds at once
+  // (connections, lingering refusals, its own sockets), for fitting listeners into RLIMIT_NOFILE.
+  static std::size_t DescriptorsNeeded(const HttpServerOptions& options);
+  // MarkCallerIdentified, called by a handler on its worker thread, records that the caller of
+  // the request being served is identified (for example a registered instance): its connection is
+  // then evicted last when the cap is reached. It has no effect outside a handler.
+  static void MarkCallerIdentified();
 
  private:
   using TimePoint = HttpConnection::TimePoint;
@@ -123,10 +146,16 @@ class HttpServer final : private httplib::Server {
   Handler Wrap(const std::string& pattern, Handler handler);
 
   void AcceptAll(TimePoint now);
+  bool EvictOne();
+  void OnEvent(HttpConnection& c, TimePoint now);
   void OnReadable(HttpConnection& c, TimePoint now);
+  void OnWritable(HttpConnection& c, TimePoint now);
   void Dispatch(HttpConnection& c);
   void Serve(HttpConnection& c);
   void DrainReturned(TimePoint now);
+  void FinishResponse(HttpConnection& c, TimePoint now);
+  void Unqueue(HttpConnection& c);
+  bool SetInterest(HttpConnection& c, unsigned events);
   void Sweep(TimePoint now);
   void Reject(HttpConnection& c, const HttpRefusal& refusal);
   void Uncount(HttpConnection& c);
@@ -147,9 +176,12 @@ class HttpServer final : private httplib::Server {
   int bound_port_ = -1;
   std::atomic<bool> stop_requested_{false};
   std::atomic<std::size_t> open_connections_{0};
+  std::atomic<std::uint64_t> evicted_{0};
 
   // Loop-thread state.
   std::unordered_map<int, std::unique_ptr<HttpConnection>> connections_;
+  ConnectionQueue waiting_;             // counted kReading connections, longest waiting first
+  ConnectionQueue waiting_identified_;  // the same, for connections of identified callers
   std::map<std::string, std::size_t> per_peer_;
   std::size_t lingering_ = 0;
   bool stopping_ = false;

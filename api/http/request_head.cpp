@@ -51,6 +51,39 @@ tl::unexpected<HttpError> Malformed(std::string message) {
   return Reject(400, "invalid_argument", std::move(message));
 }
 
+// IsHostChar reports whether |c| may appear in a reg-name or IP literal (RFC 3986 section 3.2.2:
+// unreserved, pct-encoded, sub-delims; ':' only inside brackets, checked by the caller).
+bool IsHostChar(char c) {
+  if (std::isalnum(static_cast<unsigned char>(c))) return true;
+  constexpr std::string_view kExtra = "-._~%!$&'()*+,;=";
+  return kExtra.find(c) != std::string_view::npos;
+}
+
+// IsValidHost reports whether |value| is a Host field value: uri-host [ ":" port ] (RFC 9110
+// section 7.2), possibly empty.
+bool IsValidHost(std::string_view value) {
+  std::string_view rest = value;
+  if (!rest.empty() && rest.front() == '[') {
+    const std::size_t close = rest.find(']');
+    if (close == std::string_view::npos || close == 1) return false;
+    const std::string_view literal = rest.substr(1, close - 1);
+    if (!std::all_of(literal.begin(), literal.end(),
+                     [](char c) { return c == ':' || IsHostChar(c); })) {
+      return false;
+    }
+    rest.remove_prefix(close + 1);
+  } else {
+    const std::size_t colon = std::min(rest.find(':'), rest.size());
+    if (!std::all_of(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(colon), IsHostChar)) {
+      return false;
+    }
+    rest.remove_prefix(colon);
+  }
+  if (rest.empty()) return true;
+  return rest.front() == ':' &&
+         std::all_of(rest.begin() + 1, rest.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 bool ContainsToken(std::string_view list, std::string_view token) {
   std::size_t start = 0;
   while (start <= list.size()) {
@@ -142,6 +175,8 @@ tl::expected<std::optional<RequestHead>, HttpError> ParseRequestHead(std::string
 
   bool saw_content_length = false;
   bool saw_transfer_encoding = false;
+  bool saw_host = false;
+  bool saw_authorization = false;
   bool keep_alive = false;
   for (std::size_t i = 1; i < lines.size(); ++i) {
     const std::string_view line = lines[i];
@@ -162,6 +197,15 @@ tl::expected<std::optional<RequestHead>, HttpError> ParseRequestHead(std::string
       head.content_length = std::stoul(std::string(value));
     } else if (EqualsIgnoreCase(name, "Transfer-Encoding")) {
       saw_transfer_encoding = true;
+    } else if (EqualsIgnoreCase(name, "Host")) {
+      // RFC 9112 section 3.2: more than one Host, or an invalid one, is a 400.
+      if (saw_host) return Malformed("repeated Host header");
+      if (!IsValidHost(value)) return Malformed("malformed Host header");
+      saw_host = true;
+    } else if (EqualsIgnoreCase(name, "Authorization")) {
+      // One credential per request: two would let the router and a handler disagree on who asks.
+      if (saw_authorization) return Malformed("repeated Authorization header");
+      saw_authorization = true;
     } else if (EqualsIgnoreCase(name, "Content-Encoding") && !EqualsIgnoreCase(value, "identity")) {
       return Reject(415, "unsupported_media_type", "compressed request bodies are not accepted");
     } else if (EqualsIgnoreCase(name, "Expect")) {
@@ -179,6 +223,7 @@ tl::expected<std::optional<RequestHead>, HttpError> ParseRequestHead(std::string
     if (saw_content_length) return Malformed("both Content-Length and Transfer-Encoding");
     return Reject(411, "length_required", "chunked request bodies are not accepted");
   }
+  if (head.version == "HTTP/1.1" && !saw_host) return Malformed("missing Host header");
   if (head.version == "HTTP/1.0" && !keep_alive) head.wants_close = true;
   return std::optional<RequestHead>(std::move(head));
 }

@@ -6,7 +6,9 @@
 // and bounds the head's total size, the number of header lines and each line's length. Framing
 // doubts are errors, never guesses: Transfer-Encoding is refused (411, or 400 with
 // Content-Length), as are repeated or malformed Content-Length, obsolete line folding and
-// Content-Encoding on requests (a compressed body would escape the size bound).
+// Content-Encoding on requests (a compressed body would escape the size bound). Singleton fields
+// are checked too (RFC 9112 section 3.2): an HTTP/1.1 request without Host, or any request with
+// two Host fields, an invalid Host or two Authorization fields, is a 400.
 #pragma once
 
 #include <cstddef>

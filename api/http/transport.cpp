@@ -1,10 +1,8 @@
 #include "api/http/transport.h"
 
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 
 #include <openssl/err.h>
@@ -40,7 +38,6 @@ class TlsTransport final : public Transport {
     Transport::ShutdownWrite();
   }
 
- protected:
   bool WantsReadToWrite() const override { return want_read_to_write_; }
 
  private:
@@ -75,26 +72,6 @@ ssize_t Transport::Write(const char* data, std::size_t size) {
 }
 
 void Transport::ShutdownWrite() { ::shutdown(fd_, SHUT_WR); }
-
-bool Transport::WriteAll(const char* data, std::size_t size,
-                         std::chrono::steady_clock::time_point deadline) {
-  while (size > 0) {
-    const ssize_t n = Write(data, size);
-    if (n > 0) {
-      data += n;
-      size -= static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n != kWouldBlock) return false;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd pfd{fd_, static_cast<short>(WantsReadToWrite() ? POLLIN : POLLOUT), 0};
-    const int timeout_ms = static_cast<int>(std::min<long long>(left.count() + 1, 1000));
-    if (::poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR) return false;
-  }
-  return true;
-}
 
 Result<std::shared_ptr<TlsContext>> TlsContext::Load(const std::string& cert_file,
                                                      const std::string& key_file) {

@@ -1,9 +1,9 @@
 // Transport: the byte pipe of one accepted connection, plain TCP or TLS (OpenSSL 3), on a
-// non-blocking socket. HttpServer reads requests through it on its event loop and writes
-// responses through it on a worker, never both at once.
+// non-blocking socket. Nothing here ever waits: HttpServer reads and writes through it from its
+// event loop (and a worker makes one non-blocking attempt to send a response it just produced),
+// never two threads at once.
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -33,15 +33,11 @@ class Transport {
   virtual ssize_t Read(char* data, std::size_t size);
   // Write writes up to |size| bytes: the count, kWouldBlock, or -1 on error.
   virtual ssize_t Write(const char* data, std::size_t size);
-  // WriteAll writes all |size| bytes, waiting for the socket as needed until |deadline|; it
-  // returns false on error or when the deadline passes.
-  bool WriteAll(const char* data, std::size_t size, std::chrono::steady_clock::time_point deadline);
   // ShutdownWrite sends a FIN (after a TLS close_notify) so the peer sees the response end.
   virtual void ShutdownWrite();
   int fd() const { return fd_; }
-
- protected:
-  // WantsReadToWrite reports whether the last kWouldBlock from Write waits for readability (TLS).
+  // WantsReadToWrite reports whether the last kWouldBlock from Write waits for the socket to be
+  // readable rather than writable (a TLS session mid-handshake or key update).
   virtual bool WantsReadToWrite() const { return false; }
 
  private:

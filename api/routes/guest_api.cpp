@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "api/http/http_server.h"
 #include "api/http/json_error.h"
 
 namespace seedwell {
@@ -98,6 +99,8 @@ std::optional<GuestIdentity> GuestApi::Identify(const httplib::Request& req,
     WriteGuestError(res, identity.error());
     return std::nullopt;
   }
+  // A registered instance's connection is evicted last when the listener is full.
+  if (identity->mode != IdentityMode::kAnonymous) HttpServer::MarkCallerIdentified();
   return std::move(*identity);
 }
 

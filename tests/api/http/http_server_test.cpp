@@ -2,12 +2,15 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -65,6 +68,13 @@ class RunningServer {
       res.set_content("body", "text/plain");
     });
     server.AllowHead("/head-ok");
+    server.Get("/big", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(std::string(std::size_t{1} << 20, 'b'), "application/octet-stream");
+    });
+    server.Get("/identify", [](const httplib::Request&, httplib::Response& res) {
+      HttpServer::MarkCallerIdentified();
+      res.set_content("known", "text/plain");
+    });
     server.Get("/throw", [](const httplib::Request&, httplib::Response&) {
       throw std::runtime_error("secret detail");
     });
@@ -349,7 +359,7 @@ TEST(HttpServerTest, PerPeerCapRefusesOnlyThatPeer) {
   EXPECT_TRUE(StartsWith(other.ReadResponse(), "HTTP/1.1 200 "));
 }
 
-TEST(HttpServerTest, TotalCapRefusesExcessConnections) {
+TEST(HttpServerTest, TotalCapMakesRoomByClosingTheLongestWaiting) {
   HttpServerOptions options = TestOptions();
   options.max_connections = 4;
   options.idle_timeout = milliseconds(5000);
@@ -358,12 +368,16 @@ TEST(HttpServerTest, TotalCapRefusesExcessConnections) {
   std::vector<std::unique_ptr<RawClient>> held;
   for (const char* source : {"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"}) {
     held.push_back(std::make_unique<RawClient>(s.port, source));
+    ASSERT_TRUE(WaitFor([&] { return s.server.OpenConnections() == held.size(); }));
   }
-  ASSERT_TRUE(WaitFor([&] { return s.server.OpenConnections() == 4; }));
-  RawClient refused(s.port, "127.0.0.6");
-  EXPECT_TRUE(StartsWith(refused.ReadAll(), "HTTP/1.1 503 "));
-  held.clear();  // closing frees the slots
-  ASSERT_TRUE(WaitFor([&] { return s.server.OpenConnections() == 0; }));
+  RawClient newcomer(s.port, "127.0.0.6");
+  newcomer.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(StartsWith(newcomer.ReadResponse(), "HTTP/1.1 200 "));
+  EXPECT_TRUE(held.front()->ReadAll().empty()) << "the oldest idle connection was closed";
+  EXPECT_EQ(s.server.OpenConnections(), 4U);
+  EXPECT_EQ(s.server.EvictedConnections(), 1U);
+  held.clear();  // closing frees the slots; the newcomer's stays open
+  ASSERT_TRUE(WaitFor([&] { return s.server.OpenConnections() == 1; }));
 }
 
 TEST(HttpServerTest, SlowClientsLeaveGoodClientServedPromptly) {
@@ -391,6 +405,203 @@ TEST(HttpServerTest, SlowClientsLeaveGoodClientServedPromptly) {
     EXPECT_LT(took, milliseconds(250)) << "round " << round;
   }
   EXPECT_GE(s.server.OpenConnections(), 100U);  // the slow clients were never dropped
+}
+
+// StalledClient connects from |source| with a 1,400-byte MSS and a small receive buffer (so
+// loopback's large buffers cannot absorb a response), sends |request| and never reads. It
+// returns the socket, which the caller closes.
+int StalledClient(int port, const char* source, const std::string& request) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int mss = 1400;
+  const int rcvbuf = 4096;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss));
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  sockaddr_in src{};
+  src.sin_family = AF_INET;
+  inet_pton(AF_INET, source, &src.sin_addr);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof(src));
+  sockaddr_in dst{};
+  dst.sin_family = AF_INET;
+  dst.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof(dst)) == 0) {
+    ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  }
+  return fd;
+}
+
+TEST(HttpServerTest, ClientsThatNeverReadHoldNoWorker) {
+  HttpServerOptions options = TestOptions();      // 4 workers
+  options.request_deadline = milliseconds(3000);  // also the write deadline
+  options.idle_timeout = milliseconds(3000);
+  RunningServer s(options);
+  s.Start();
+  // One address, 32 connections (8 times the pool) each asking for 1 MiB and never reading.
+  std::vector<int> stalled;
+  for (int i = 0; i < 32; ++i) {
+    stalled.push_back(StalledClient(s.port, "127.0.0.2", "GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
+  }
+  std::this_thread::sleep_for(milliseconds(300));  // every big response is under way
+  for (int round = 0; round < 5; ++round) {
+    const auto start = steady_clock::now();
+    RawClient c(s.port, "127.0.0.3");
+    c.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    const std::string response = c.ReadResponse();
+    const auto took = steady_clock::now() - start;
+    EXPECT_TRUE(StartsWith(response, "HTTP/1.1 200 ")) << response;
+    EXPECT_LT(took, milliseconds(250)) << "round " << round;
+  }
+  // The stalled connections are closed once the write deadline passes.
+  const auto deadline = steady_clock::now() + milliseconds(6000);
+  while (s.server.OpenConnections() > 0 && steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_EQ(s.server.OpenConnections(), 0U);
+  for (const int fd : stalled) ::close(fd);
+}
+
+// RaiseOpenFileLimit lets this test process hold |wanted| descriptors (soft limit up to the hard
+// one); it returns false if the hard limit is lower.
+bool RaiseOpenFileLimit(rlim_t wanted) {
+  rlimit limit{};
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  if (limit.rlim_cur >= wanted) return true;
+  if (limit.rlim_max < wanted) return false;
+  limit.rlim_cur = wanted;
+  return ::setrlimit(RLIMIT_NOFILE, &limit) == 0;
+}
+
+TEST(HttpServerTest, IdleConnectionsFromManyAddressesDoNotLockOutOthers) {
+  // 32 addresses x 64 idle connections fill the 2,048 cap (issue 10, item 2).
+  ASSERT_TRUE(RaiseOpenFileLimit(8192)) << "this test needs 8,192 open files (ulimit -Hn)";
+  HttpServerOptions options = TestOptions();
+  options.max_connections = 2048;
+  options.max_connections_per_peer = 64;
+  options.idle_timeout = milliseconds(20000);  // the idle cut must not be what saves us
+  options.request_deadline = milliseconds(20000);
+  RunningServer s(options);
+  s.Start();
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (int a = 2; a < 34; ++a) {
+    const std::string source = "127.0.0." + std::to_string(a);
+    for (int i = 0; i < 64; ++i)
+      idle.push_back(std::make_unique<RawClient>(s.port, source.c_str()));
+  }
+  const auto full = steady_clock::now() + milliseconds(5000);
+  while (s.server.OpenConnections() < 2048 && steady_clock::now() < full) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_EQ(s.server.OpenConnections(), 2048U);
+  std::vector<milliseconds> latencies;
+  int ok = 0;
+  for (int i = 0; i < 200; ++i) {
+    const auto start = steady_clock::now();
+    RawClient c(s.port, "127.0.0.1");
+    c.Send("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    ok += StartsWith(c.ReadResponse(), "HTTP/1.1 200 ") ? 1 : 0;
+    latencies.push_back(std::chrono::duration_cast<milliseconds>(steady_clock::now() - start));
+  }
+  std::sort(latencies.begin(), latencies.end());
+  EXPECT_EQ(ok, 200);
+  EXPECT_LT(latencies[197], milliseconds(100)) << "p99";
+  EXPECT_LE(s.server.OpenConnections(), 2048U);
+  EXPECT_GE(s.server.EvictedConnections(), 1U);  // the attackers do not reconnect here
+}
+
+// IsClosedByServer reports whether the server closed |fd| (EOF or reset) within 2 s.
+bool IsClosedByServer(RawClient& c) { return c.ReadAll().empty(); }
+
+TEST(HttpServerTest, IdentifiedConnectionsAreEvictedLast) {
+  HttpServerOptions options = TestOptions();
+  options.max_connections = 4;
+  options.idle_timeout = milliseconds(10000);
+  options.request_deadline = milliseconds(10000);
+  RunningServer s(options);
+  s.Start();
+  RawClient known(s.port, "127.0.0.2");  // the oldest, but identified by its handler
+  known.Send("GET /identify HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(StartsWith(known.ReadResponse(), "HTTP/1.1 200 "));
+  RawClient idle1(s.port, "127.0.0.3");
+  RawClient idle2(s.port, "127.0.0.4");
+  RawClient idle3(s.port, "127.0.0.5");
+  ASSERT_TRUE(WaitFor([&] { return s.server.OpenConnections() == 4; }));
+  RawClient newcomer(s.port, "127.0.0.6");  // takes the slot of idle1, the oldest unidentified
+  newcomer.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(StartsWith(newcomer.ReadResponse(), "HTTP/1.1 200 "));
+  EXPECT_TRUE(IsClosedByServer(idle1));
+  EXPECT_EQ(s.server.EvictedConnections(), 1U);
+  known.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(StartsWith(known.ReadResponse(), "HTTP/1.1 200 ")) << "the identified one survived";
+}
+
+TEST(HttpServerTest, BusySlotsAreNeverEvicted) {
+  HttpServerOptions options = TestOptions();
+  options.max_connections = 2;
+  options.request_deadline = milliseconds(3000);
+  RunningServer s(options);
+  s.Start();
+  // Both slots hold a response the client does not read: no slot is waiting, so a newcomer gets
+  // the 503 rather than cutting a response short.
+  const int a = StalledClient(s.port, "127.0.0.2", "GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+  const int b = StalledClient(s.port, "127.0.0.3", "GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(milliseconds(300));
+  RawClient refused(s.port, "127.0.0.4");
+  EXPECT_TRUE(StartsWith(refused.ReadAll(), "HTTP/1.1 503 "));
+  EXPECT_EQ(s.server.EvictedConnections(), 0U);
+  ::close(a);
+  ::close(b);
+}
+
+TEST(HttpServerTest, AcceptOutOfDescriptorsPausesWithoutSpinning) {
+  RunningServer s;
+  s.Start();
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = 256;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<int> fillers;  // take every descriptor left
+  for (int fd = ::dup(0); fd >= 0 && fillers.size() < 4096; fd = ::dup(0)) fillers.push_back(fd);
+  ASSERT_FALSE(fillers.empty());
+  ::close(fillers.back());  // room for the client's socket, none for the server's accept
+  fillers.pop_back();
+  RawClient c(s.port);
+  ASSERT_TRUE(c.connected());
+  c.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  rusage before{};
+  ::getrusage(RUSAGE_SELF, &before);
+  std::this_thread::sleep_for(milliseconds(500));
+  rusage after{};
+  ::getrusage(RUSAGE_SELF, &after);
+  const auto cpu_us = [](const rusage& r) {
+    return (r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1000000L + r.ru_utime.tv_usec +
+           r.ru_stime.tv_usec;
+  };
+  EXPECT_LT(cpu_us(after) - cpu_us(before), 150000L) << "the loop spun on EMFILE";
+  for (const int fd : fillers) ::close(fd);  // descriptors back: the pending client is served
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  EXPECT_TRUE(StartsWith(c.ReadResponse(), "HTTP/1.1 200 "));
+}
+
+TEST(HttpServerTest, HostRulesAnswer400WithJson) {
+  RunningServer s;
+  s.Start();
+  for (const char* request :
+       {"GET /hello HTTP/1.1\r\n\r\n", "GET /hello HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n",
+        "GET /hello HTTP/1.1\r\nHost: a/b\r\n\r\n"}) {
+    RawClient c(s.port);
+    c.Send(request);
+    const std::string response = c.ReadAll();
+    EXPECT_TRUE(StartsWith(response, "HTTP/1.1 400 ")) << request;
+    EXPECT_NE(response.find("Content-Type: application/json"), std::string::npos);
+    EXPECT_NE(response.find(R"({"error":{"code":"invalid_argument","message":")"),
+              std::string::npos)
+        << response;
+  }
+  EXPECT_EQ(s.get_calls, 0);
+  RawClient http10(s.port);
+  http10.Send("GET /hello HTTP/1.0\r\n\r\n");
+  EXPECT_TRUE(StartsWith(http10.ReadAll(), "HTTP/1.1 200 "));
 }
 
 TEST(HttpServerTest, RequestDeadlineIsTotalNotPerRecv) {

@@ -79,6 +79,40 @@ TEST(RequestHeadTest, SanitisedDropsSpoofableAndRangeHeaders) {
   EXPECT_EQ((*parsed)->Sanitised(), "GET /a HTTP/1.1\r\nHost: h\r\nX-Keep: v\r\n\r\n");
 }
 
+TEST(RequestHeadTest, HostIsRequiredOnceAndValid) {
+  // RFC 9112 section 3.2: HTTP/1.1 needs exactly one valid Host; HTTP/1.0 may omit it.
+  const HttpError missing = ErrorOf("GET / HTTP/1.1\r\nAccept: */*\r\n\r\n");
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(missing.message, "missing Host header");
+  const HttpError twice = ErrorOf("GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n");
+  EXPECT_EQ(twice.status, 400);
+  EXPECT_EQ(twice.message, "repeated Host header");
+  EXPECT_EQ(ErrorOf("GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n").status, 400);
+  for (const char* bad : {"a b", "a/b", "a@b", "[::1", "[]", "a:80x", "[::1]x", "a:b:c"}) {
+    EXPECT_EQ(ErrorOf(std::string("GET / HTTP/1.1\r\nHost: ") + bad + "\r\n\r\n").message,
+              "malformed Host header")
+        << bad;
+  }
+  for (const char* good : {"", "a", "169.254.169.254", "h.example:8080", "[::1]:80", "[fe80::1]",
+                           "xn--bcher-kva.example", "a:"}) {
+    auto parsed = ParseRequestHead(std::string("GET / HTTP/1.1\r\nHost: ") + good + "\r\n\r\n", {});
+    EXPECT_TRUE(parsed.has_value() && parsed->has_value()) << good;
+  }
+  auto http10 = ParseRequestHead("GET / HTTP/1.0\r\n\r\n", {});
+  EXPECT_TRUE(http10.has_value() && http10->has_value());
+}
+
+TEST(RequestHeadTest, RepeatedAuthorizationIs400) {
+  const HttpError twice = ErrorOf(
+      "GET / HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer x\r\nAUTHORIZATION: Bearer y\r\n\r\n");
+  EXPECT_EQ(twice.status, 400);
+  EXPECT_EQ(twice.message, "repeated Authorization header");
+  EXPECT_EQ(ErrorOf("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+                    "Transfer-Encoding: chunked\r\n\r\n")
+                .status,
+            411);
+}
+
 TEST(RequestHeadTest, Http10ClosesUnlessKeepAlive) {
   auto closes = ParseRequestHead("GET / HTTP/1.0\r\n\r\n", {});
   ASSERT_TRUE(closes.has_value() && closes->has_value());
