@@ -3,23 +3,10 @@
 #include <array>
 #include <vector>
 
+#include "api/http/http_text.h"
+
 namespace seedwell {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] + 32) : a[i];
-    if (x != b[i]) return false;  // |b| is lower case
-  }
-  return true;
-}
 
 // ParseQuality parses a qvalue (RFC 9110 section 12.4.2: 0, 1, or 0.ddd / 1.000) in thousandths;
 // nothing if malformed.
@@ -47,7 +34,7 @@ struct Range {
 
 std::optional<Range> ParseRange(std::string_view element) {
   const auto semicolon = element.find(';');
-  const std::string_view media = Trim(element.substr(0, semicolon));
+  const std::string_view media = TrimOws(element.substr(0, semicolon));
   const auto slash = media.find('/');
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == media.size()) {
     return std::nullopt;
@@ -58,7 +45,7 @@ std::optional<Range> ParseRange(std::string_view element) {
       semicolon == std::string_view::npos ? std::string_view() : element.substr(semicolon + 1);
   while (!params.empty()) {
     const auto next = params.find(';');
-    const std::string_view param = Trim(params.substr(0, next));
+    const std::string_view param = TrimOws(params.substr(0, next));
     params = next == std::string_view::npos ? std::string_view() : params.substr(next + 1);
     if (param.size() >= 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
       auto q = ParseQuality(param.substr(2));
@@ -86,14 +73,14 @@ int Specificity(const Range& range, std::string_view offer) {
 std::optional<std::size_t> NegotiateMediaType(std::string_view accept,
                                               std::span<const std::string_view> offers) {
   if (offers.empty()) return std::nullopt;
-  if (Trim(accept).empty()) return 0;
+  if (TrimOws(accept).empty()) return 0;
   std::vector<Range> ranges;
   std::size_t elements = 0;
   while (!accept.empty() && elements < kMaxAcceptElements) {
     const auto comma = accept.find(',');
     const std::string_view element = accept.substr(0, comma);
     accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
-    if (Trim(element).empty()) continue;
+    if (TrimOws(element).empty()) continue;
     ++elements;
     if (auto range = ParseRange(element)) ranges.push_back(*range);
   }

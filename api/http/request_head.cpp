@@ -4,6 +4,8 @@
 #include <array>
 #include <cctype>
 
+#include "api/http/http_text.h"
+
 namespace seedwell {
 
 namespace {
@@ -18,25 +20,12 @@ bool IsToken(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), IsTokenChar);
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 // A field value may hold visible characters, spaces, tabs and obs-text, nothing else.
 bool IsValidValue(std::string_view v) {
   return std::all_of(v.begin(), v.end(), [](char c) {
     const auto u = static_cast<unsigned char>(c);
     return u == '\t' || (u >= 0x20 && u != 0x7f);
   });
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 tl::unexpected<HttpError> Reject(int status, std::string code, std::string message) {
@@ -88,7 +77,7 @@ bool ContainsToken(std::string_view list, std::string_view token) {
   std::size_t start = 0;
   while (start <= list.size()) {
     const std::size_t comma = std::min(list.find(',', start), list.size());
-    if (EqualsIgnoreCase(Trim(list.substr(start, comma - start)), token)) return true;
+    if (EqualsIgnoreCase(TrimOws(list.substr(start, comma - start)), token)) return true;
     start = comma + 1;
   }
   return false;
@@ -184,7 +173,7 @@ tl::expected<std::optional<RequestHead>, HttpError> ParseRequestHead(std::string
     const std::size_t colon = line.find(':');
     if (colon == std::string_view::npos) return Malformed("malformed header field");
     const std::string_view name = line.substr(0, colon);
-    const std::string_view value = Trim(line.substr(colon + 1));
+    const std::string_view value = TrimOws(line.substr(colon + 1));
     if (!IsToken(name)) return Malformed("malformed header name");
     if (!IsValidValue(value)) return Malformed("malformed header value");
     if (EqualsIgnoreCase(name, "Content-Length")) {
