@@ -113,15 +113,17 @@ printf '{"vendor_data":%s%s}' "$(printf '[%.0s' $(seq 60000))" "$(printf ']%.0s'
   >"$OUT/deep.json"
 RESP_STATUS=$(curl -sS -o "$SW_TMP/resp" -w '%{http_code}' -X POST -H "Authorization: Bearer $ADMIN_TOKEN" \
   -H 'Content-Type: application/json' --data-binary @"$OUT/deep.json" "$ADMIN_URL/v1/instances/$ID/config-drive")
-RESP=$(cat "$SW_TMP/resp")
+RESP=$(cat "$SW_TMP/resp"); LAST_METHOD=POST
 expect_status "60,000-deep vendor_data" 400
 check "deep: the message names the bound" grep -q 'deeper than 64 levels' <<<"$RESP"
 contract "/v1/instances/{id}/config-drive"
 check "deep: the service still answers" test "$(curl -s -o /dev/null -w '%{http_code}' "$ADMIN_URL/healthz")" = 200
 check "deep: the guest listener too" test "$(curl -s -o /dev/null -w '%{http_code}' "$GUEST_URL/healthz")" = 200
-printf '{"vendor_data":%s%s}' "$(printf '[%.0s' $(seq 64))" "$(printf ']%.0s' $(seq 64))" >"$OUT/d64.json"
-drive_api "$OUT/d64.iso" "$(cat "$OUT/d64.json")"
-check "vendor_data 64 levels deep (the bound) is accepted" test "$RESP_STATUS" = 200
+# The bound counts the whole body: the body, vendor_data (an object) and 62 arrays are 64 levels.
+drive_api "$OUT/d64.iso" "{\"vendor_data\":{\"a\":$(printf '[%.0s' $(seq 62))$(printf ']%.0s' $(seq 62))}}"
+check "a body 64 levels deep (the bound) is accepted" test "$RESP_STATUS" = 200
+drive_api "$OUT/d65.iso" "{\"vendor_data\":{\"a\":$(printf '[%.0s' $(seq 63))$(printf ']%.0s' $(seq 63))}}"
+check "a body 65 levels deep is refused" test "$RESP_STATUS" = 400
 check "cli: deep vendor data file is refused" bash -c '! "$@" 2>'"$OUT/deep.err" cli_ "$SW_BIN" config-drive \
   --state-dir "$SW_STATE" --allow-kernel-only --instance "$ID" --out "$OUT/deep.iso" --vendor-data "$OUT/deep.json"
 check "cli: deep vendor data message" grep -q 'deeper than 64 levels' "$OUT/deep.err"

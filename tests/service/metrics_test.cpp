@@ -102,7 +102,9 @@ TEST(MetricsTest, FamilyCapsChildrenAndCountsTheRestAsOther) {
   // Children made before the cap keep their own series.
   family.WithLabels({"v0", "x"}).Increment();
   family.ForEach([&](const std::vector<std::string>& values, const Counter& c) {
-    if (values[0] == "v0") EXPECT_EQ(c.Value(), 2);
+    if (values[0] == "v0") {
+      EXPECT_EQ(c.Value(), 2);
+    }
   });
 }
 
