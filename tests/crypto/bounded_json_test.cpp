@@ -39,9 +39,8 @@ TEST(BoundedJsonTest, AcceptsExactlyTheBound) {
 }
 
 TEST(BoundedJsonTest, RefusesOneLevelPastTheBound) {
-  for (const std::string& text :
-       {NestedArrays(kMaxJsonDepth + 1), NestedObjects(kMaxJsonDepth + 1),
-        R"({"a":)" + NestedArrays(kMaxJsonDepth) + "}"}) {
+  for (const std::string& text : {NestedArrays(kMaxJsonDepth + 1), NestedObjects(kMaxJsonDepth + 1),
+                                  R"({"a":)" + NestedArrays(kMaxJsonDepth) + "}"}) {
     auto doc = ParseBoundedJson(text);
     ASSERT_FALSE(doc);
     EXPECT_EQ(doc.error().code, ErrorCode::kInvalidArgument);
