@@ -145,10 +145,12 @@ class DispenserMinChargeTest : public DispenserTest {
 TEST_F(DispenserMinChargeTest, TinyDrawsAreChargedTheMinimum) {
   std::array<std::uint8_t, 1> one{};
   int granted = 0;
-  for (int i = 0; i < 2000 && dispenser_->Draw(instance_, one, "http").has_value(); ++i) ++granted;
+  for (int i = 0; i < 2000 && dispenser_->Draw(instance_, one, UsageTransport::kHttp).has_value();
+       ++i)
+    ++granted;
   EXPECT_EQ(granted, 2000 / 64);
   std::chrono::milliseconds wait{0};
-  auto refused = dispenser_->Draw(instance_, one, "pollen", &wait);
+  auto refused = dispenser_->Draw(instance_, one, UsageTransport::kPollen, &wait);
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().code, ErrorCode::kResourceExhausted);
   EXPECT_EQ(wait, std::chrono::milliseconds(48));  // 2000 - 31 * 64 = 16 held, 48 missing
@@ -160,11 +162,12 @@ TEST_F(DispenserMinChargeTest, EveryTransportAndReservePayTheMinimum) {
   // Reserve is what the EGD server calls; Draw is what HTTP, OpenStack and pollen call.
   EXPECT_TRUE(dispenser_->Reserve(instance_, 1).granted);  // 64 charged, 1936 left
   std::array<std::uint8_t, 1> one{};
-  for (const char* transport : {"http", "openstack", "pollen", "egd"}) {
+  for (const UsageTransport transport : {UsageTransport::kHttp, UsageTransport::kOpenStack,
+                                         UsageTransport::kPollen, UsageTransport::kEgd}) {
     EXPECT_TRUE(dispenser_->Draw(instance_, one, transport).has_value());  // 4 x 64
   }
   std::array<std::uint8_t, 1680> rest{};  // 2000 - 5 * 64 = 1680 exactly
-  EXPECT_TRUE(dispenser_->Draw(instance_, rest, "http").has_value());
+  EXPECT_TRUE(dispenser_->Draw(instance_, rest, UsageTransport::kHttp).has_value());
   EXPECT_FALSE(dispenser_->Reserve(instance_, 1).granted);
 }
 
@@ -176,14 +179,16 @@ TEST_F(DispenserMinChargeTest, ChargeIsTheBytesAboveTheMinimumAndNeverPastTheBur
   EXPECT_EQ(dispenser_->ChargeFor(1, {0, 0}), 64U);    // unlimited: the charge does not matter
   instance_.rate_limit = RateLimit{10, 10};
   std::array<std::uint8_t, 1> one{};
-  EXPECT_TRUE(dispenser_->Draw(instance_, one, "http").has_value());
-  EXPECT_FALSE(dispenser_->Draw(instance_, one, "http").has_value());
+  EXPECT_TRUE(dispenser_->Draw(instance_, one, UsageTransport::kHttp).has_value());
+  EXPECT_FALSE(dispenser_->Draw(instance_, one, UsageTransport::kHttp).has_value());
 }
 
 TEST_F(DispenserTest, WithoutAMinimumTheChargeIsTheBytes) {
   std::array<std::uint8_t, 1> one{};
   int granted = 0;
-  for (int i = 0; i < 2100 && dispenser_->Draw(instance_, one, "http").has_value(); ++i) ++granted;
+  for (int i = 0; i < 2100 && dispenser_->Draw(instance_, one, UsageTransport::kHttp).has_value();
+       ++i)
+    ++granted;
   EXPECT_EQ(granted, 2000);
 }
 
