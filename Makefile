@@ -64,6 +64,8 @@ fuzz: test-deps
 lint: test-deps build
 	scripts/check-layering.py
 	clang-format --dry-run -Werror $(SOURCES)
+	@! grep -rn 'json::parse' crypto service api cli guest | grep -v '^crypto/bounded_json.cpp:' \
+	  || (echo "lint: parse JSON with ParseBoundedJson (crypto/bounded_json.h)"; exit 1)
 	@[ -d tools/openapi/node_modules ] || (cd tools/openapi && npm ci --no-audit --no-fund --loglevel=error)
 	cd tools/openapi && npx --no-install redocly lint --config ../../redocly.yaml ../../openapi.yaml
 	run-clang-tidy -quiet -p $(BUILD) -j $(JOBS) '$(CURDIR)/(crypto|service|api|cli|guest)/.*\.cpp$$' \

@@ -92,6 +92,14 @@ int RunKeygenCommand(const std::string& kind, std::ostream& out) {
         << "Give the token to the orchestrator; start the service with --admin-token-hash HASH.\n";
     return 0;
   }
+  if (kind == "vendordata-token") {
+    const Token token = Token::Generate(TokenKind::kVendordata);
+    out << "token: " << token.Reveal() << "\n"
+        << "hash:  " << TokenHashToHex(token.Hash()) << "\n"
+        << "Put the token in nova.conf [vendordata_dynamic_auth] token (docs/nova.md); start the "
+           "service with --vendordata-token-hash HASH.\n";
+    return 0;
+  }
   const SealingKeyPair pair = SealingKeyPair::Generate();
   out << "public_key: " << ToBase64(pair.public_key()) << "\n"
       << "secret_key: " << ToBase64(pair.secret_key()) << "\n"

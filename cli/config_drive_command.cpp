@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "api/routes/app_context.h"
+#include "crypto/bounded_json.h"
 #include "crypto/key_ring.h"
 #include "crypto/self_test.h"
 #include "service/config_drive/config_drive_builder.h"
@@ -40,11 +41,12 @@ Result<std::optional<nlohmann::json>> ReadJsonFile(const std::string& path, cons
   if (path.empty()) return std::nullopt;
   auto text = ReadInputFile(path, what);
   SEEDWELL_RETURN_IF_ERROR(text);
-  auto doc = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    return Fail(ErrorCode::kInvalidArgument, std::string(what) + " " + path + " is not JSON");
+  auto doc = ParseBoundedJson(*text);
+  if (!doc) {
+    return Fail(ErrorCode::kInvalidArgument,
+                std::string(what) + " " + path + ": " + doc.error().message);
   }
-  return std::optional<nlohmann::json>(std::move(doc));
+  return std::optional<nlohmann::json>(std::move(*doc));
 }
 
 Result<ConfigDriveRequest> RequestFrom(const ConfigDriveFlags& flags) {
@@ -120,8 +122,11 @@ void AddConfigDriveOptions(CLI::App& command, ConfigDriveFlags& flags) {
       ->capture_default_str();
   command.add_option("--database", flags.database, "SQLite database (default: STATE/seedwell.db)");
   command
-      .add_option("--service-url", flags.service_url,
-                  "Guest-facing seedwell URL written into meta_data.json")
+      .add_option(
+          "--service-url", flags.service_url,
+          "Guest-facing seedwell URL written into meta_data.json; without it the drive "
+          "names http://169.254.169.254, the link-local metadata address, which reaches "
+          "seedwell only where the guest listener serves that address (docs/config-drive.md)")
       ->capture_default_str();
   command.add_option("--seed-bytes", flags.seed_bytes, "Size of seedwell/seed.json's raw seed")
       ->check(CLI::Range(kMinSeedFileBytes, kMaxSeedFileBytes))

@@ -48,10 +48,11 @@ int main(int argc, char** argv) {
 
   std::string keygen_kind;
   CLI::App* keygen = app.add_subcommand(
-      "keygen", "Print a new admin token and its hash, or an X25519 sealing key pair");
-  keygen->add_option("kind", keygen_kind, "admin-token or sealing-key")
+      "keygen",
+      "Print a new admin or vendordata token and its hash, or an X25519 sealing key pair");
+  keygen->add_option("kind", keygen_kind, "admin-token, vendordata-token or sealing-key")
       ->required()
-      ->check(CLI::IsMember({"admin-token", "sealing-key"}));
+      ->check(CLI::IsMember({"admin-token", "vendordata-token", "sealing-key"}));
 
   seedwell::ConfigDriveFlags drive_flags;
   CLI::App* drive = app.add_subcommand(

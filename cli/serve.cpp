@@ -164,6 +164,8 @@ int RunServe(ServeConfig config) {
     if (!RunSelfTests()) return 1;
     PrepareStateDir(config.state_dir);
     const AdminCredential admin = LoadAdminCredential(config);
+    const std::optional<AdminCredential> vendordata = LoadVendordataCredential(config);
+    const SecretArray<kTokenKeyBytes> token_key = LoadTokenKey(config.state_dir);
 
     auto keys = KeyRing::Open(config.state_dir + "/keys");
     if (!keys) throw std::runtime_error("signing keys: " + keys.error().message);
@@ -182,7 +184,7 @@ int RunServe(ServeConfig config) {
                         {config.global_rate_bytes_per_second, config.global_burst_bytes});
     Dispenser dispenser(**entropy, registry, limiter,
                         {config.rate_bytes_per_second, config.rate_burst_bytes},
-                        &serve_metrics.bytes_issued());
+                        &serve_metrics.bytes_issued(), config.rate_min_charge_bytes);
     UsageFlusher flusher(dispenser);
     AppContext ctx{.guest_options = config.guest,
                    .store = *store,
@@ -194,6 +196,8 @@ int RunServe(ServeConfig config) {
                    .metrics = metrics,
                    .serve_metrics = serve_metrics,
                    .admin = admin,
+                   .token_key = token_key,
+                   .vendordata = vendordata ? &*vendordata : nullptr,
                    .public_url = "",
                    .egd_socket_dir = config.egd.socket_dir};
 

@@ -67,8 +67,16 @@ void AddServeOptions(CLI::App& serve, ServeConfig& c) {
       "File holding the admin bearer token (default STATE/admin-token, generated on first start)");
   AddSetting(serve, "admin-token-hash", c.admin_token_hash,
              "Accept the admin token with this hash instead of a token file (see seedwell keygen)");
+  AddSetting(serve, "vendordata-token-file", c.vendordata_token_file,
+             "File holding the swv_ token Nova's vendordata client sends as X-Auth-Token; it "
+             "opens POST /v1/vendordata and nothing else (docs/nova.md)");
+  AddSetting(serve, "vendordata-token-hash", c.vendordata_token_hash,
+             "Accept the vendordata token with this hash instead of a file (seedwell keygen "
+             "vendordata-token)");
   AddSetting(serve, "database", c.database, "SQLite database file (default STATE/seedwell.db)");
-  AddSetting(serve, "sources", c.sources, "Entropy sources to use: rdseed, rdrand, hwrng, kernel")
+  AddSetting(serve, "sources", c.sources,
+             "Entropy sources to use: rdseed, rdrand, hwrng, kernel, upstream-egd (needs "
+             "--upstream-egd)")
       ->delimiter(',');
   AddSetting(serve, "require-sources", c.require_sources,
              "Sources that must be healthy for seeding (default: any hardware source)")
@@ -87,6 +95,10 @@ void AddServeOptions(CLI::App& serve, ServeConfig& c) {
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
   AddSetting(serve, "rate-burst-bytes", c.rate_burst_bytes, "Default per-instance burst, bytes")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  AddSetting(serve, "rate-min-charge-bytes", c.rate_min_charge_bytes,
+             "Least a request costs its instance's bucket, bytes, on every transport (0: the bytes "
+             "asked for); never more than the bucket's burst")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 20));
   AddSetting(serve, "global-rate-bytes-per-second", c.global_rate_bytes_per_second,
              "Service-wide cap on entropy handed out, bytes/s (0: no cap)");
   AddSetting(serve, "global-burst-bytes", c.global_burst_bytes, "Service-wide burst, bytes");
@@ -150,6 +162,10 @@ Result<void> FinishServeConfig(ServeConfig& c) {
   if (auto guest = FinishGuestConfig(c.guest); !guest) return guest;
   if (c.reseed_bytes == 0) return Fail(ErrorCode::kInvalidArgument, "--reseed-bytes must be > 0");
   if (c.database.empty()) c.database = DirOf(c.state_dir, "seedwell.db");
+  if (!c.vendordata_token_file.empty() && !c.vendordata_token_hash.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "give --vendordata-token-file or --vendordata-token-hash, not both");
+  }
   if (c.admin_token_file.empty() && c.admin_token_hash.empty()) {
     c.admin_token_file = DirOf(c.state_dir, "admin-token");
   }

@@ -30,7 +30,11 @@ struct ServeConfig {
   std::string admin_tls_key;
   std::string admin_token_file;  // default: STATE/admin-token
   std::string admin_token_hash;  // alternative to the file: the token's hash (see seedwell keygen)
-  std::string database;          // default: STATE/seedwell.db
+  // The token Nova's vendordata client sends (X-Auth-Token), opening POST /v1/vendordata only:
+  // a file holding it, or its hash. Neither: only the admin token opens that route.
+  std::string vendordata_token_file;
+  std::string vendordata_token_hash;
+  std::string database;  // default: STATE/seedwell.db
 
   // Entropy sources and the DRBG.
   std::vector<std::string> sources = {"rdseed", "rdrand", "hwrng", "kernel"};
@@ -45,6 +49,9 @@ struct ServeConfig {
   // them, and a service-wide cap (0 = none).
   std::uint64_t rate_bytes_per_second = 8192;
   std::uint64_t rate_burst_bytes = 65536;
+  // The least a draw costs its bucket, whatever its size (a request costs a signature or a DRBG
+  // call however few bytes it asks for).
+  std::uint64_t rate_min_charge_bytes = 64;
   std::uint64_t global_rate_bytes_per_second = 0;
   std::uint64_t global_burst_bytes = 0;
 

@@ -1,6 +1,7 @@
 #include "cli/state_dir.h"
 
 #include <fcntl.h>
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -81,6 +82,52 @@ AdminCredential LoadAdminCredential(const ServeConfig& config) {
     }
   }
   return AdminCredential::FromTokenFile(path);
+}
+
+std::optional<AdminCredential> LoadVendordataCredential(const ServeConfig& config) {
+  if (!config.vendordata_token_hash.empty()) {
+    return AdminCredential::FromHashHex(config.vendordata_token_hash, TokenKind::kVendordata);
+  }
+  if (!config.vendordata_token_file.empty()) {
+    return AdminCredential::FromTokenFile(config.vendordata_token_file, TokenKind::kVendordata);
+  }
+  return std::nullopt;
+}
+
+SecretArray<kTokenKeyBytes> LoadTokenKey(const std::string& state_dir) {
+  const std::string path = state_dir + "/token-key";
+  constexpr std::size_t kHexLength = 2 * kTokenKeyBytes;
+  if (!std::filesystem::exists(path)) {
+    SecretArray<kTokenKeyBytes> fresh;
+    randombytes_buf(fresh.data(), fresh.size());
+    SecretArray<kHexLength + 1> hex;
+    sodium_bin2hex(reinterpret_cast<char*>(hex.data()), hex.size(), fresh.data(), fresh.size());
+    std::string text(reinterpret_cast<const char*>(hex.data()), kHexLength);
+    text.push_back('\n');
+    if (WriteNewSecretFile(path, text)) spdlog::info("event=token_key_generated file={}", path);
+    sodium_memzero(text.data(), text.size());
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("token key " + path + ": cannot open");
+  SecretArray<kHexLength + 2> text;
+  std::size_t length = 0;
+  while (length < text.size()) {
+    const ssize_t n = ::read(fd, text.data() + length, text.size() - length);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    length += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  while (length > 0 && (text[length - 1] == '\n' || text[length - 1] == '\r')) --length;
+  SecretArray<kTokenKeyBytes> key;
+  std::size_t decoded = 0;
+  if (length != kHexLength ||
+      sodium_hex2bin(key.data(), key.size(), reinterpret_cast<const char*>(text.data()), length,
+                     nullptr, &decoded, nullptr) != 0 ||
+      decoded != kTokenKeyBytes) {
+    throw std::runtime_error("token key " + path + ": not 64 hex digits");
+  }
+  return key;
 }
 
 }  // namespace seedwell

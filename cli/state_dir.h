@@ -2,9 +2,11 @@
 // the signing keys (keys/) and the generated admin token (admin-token, 0600).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "cli/serve_config.h"
+#include "crypto/secret_buffer.h"
 #include "service/credentials.h"
 
 namespace seedwell {
@@ -18,5 +20,16 @@ void PrepareStateDir(const std::string& path);
 // file with mode 0600 (never overwriting an existing file) and logs where it is and how to use it,
 // never the token itself. Throws std::runtime_error on failure (a start-up error).
 AdminCredential LoadAdminCredential(const ServeConfig& config);
+
+// LoadVendordataCredential returns the vendordata credential the config names (the hash, or the
+// swv_ token in the file), or nothing when neither is set. Throws std::runtime_error or
+// std::invalid_argument if the file or hash is bad (a start-up error).
+std::optional<AdminCredential> LoadVendordataCredential(const ServeConfig& config);
+
+// LoadTokenKey returns the 32-byte key of STATE/token-key (64 hex digits, mode 0600), generating
+// the file on first start; instance tokens handed to Nova's vendordata calls are derived from it,
+// so it is as secret as those tokens and must survive restarts. Throws std::runtime_error if the
+// file cannot be created or read or is malformed.
+SecretArray<kTokenKeyBytes> LoadTokenKey(const std::string& state_dir);
 
 }  // namespace seedwell

@@ -11,6 +11,7 @@
 #include <system_error>
 #include <utility>
 
+#include "crypto/bounded_json.h"
 #include "crypto/encoding.h"
 
 namespace seedwell {
@@ -77,7 +78,9 @@ Result<std::vector<KeyRing::Entry>> KeyRing::ReadIndex(const std::filesystem::pa
   const auto malformed = [&where](std::string_view why) {
     return Fail(ErrorCode::kInvalidArgument, where + " is malformed: " + std::string(why));
   };
-  const nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  auto parsed = ParseBoundedJson(text);
+  if (!parsed) return malformed(parsed.error().message);
+  const nlohmann::json& doc = *parsed;
   if (!doc.is_object()) return malformed("not a JSON object");
   const auto format = doc.find("format");
   if (format == doc.end() || !format->is_string() || *format != kIndexFormat) {

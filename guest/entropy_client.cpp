@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "crypto/bounded_json.h"
 #include "crypto/encoding.h"
 
 namespace seedwell {
@@ -25,7 +26,7 @@ constexpr milliseconds kMaxRetryAfter{10000};
 // ServiceMessage returns the "error.message" of a JSON error body, or a short excerpt.
 std::string ServiceMessage(const HttpReply& reply) {
   const std::string_view body(reinterpret_cast<const char*>(reply.body.data()), reply.body.size());
-  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  const nlohmann::json doc = ParseBoundedJson(body).value_or(nlohmann::json());
   if (doc.is_object() && doc.contains("error") && doc["error"].is_object()) {
     const auto& error = doc["error"];
     std::string out = error.value("code", "");

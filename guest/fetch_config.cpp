@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "crypto/bounded_json.h"
 #include "crypto/encoding.h"
 
 namespace seedwell {
@@ -31,7 +32,10 @@ Result<DriveMetadata> ReadDriveMetadata(const std::filesystem::path& dir) {
   auto text = ReadSecretFile(path, kMaxMetadataBytes);
   SEEDWELL_RETURN_IF_ERROR(text);
   const std::string_view view(reinterpret_cast<const char*>(text->data()), text->size());
-  const nlohmann::json doc = nlohmann::json::parse(view, nullptr, /*allow_exceptions=*/false);
+  auto parsed = ParseBoundedJson(view);
+  if (!parsed)
+    return Fail(ErrorCode::kInvalidArgument, path.string() + ": " + parsed.error().message);
+  const nlohmann::json& doc = *parsed;
   if (!doc.is_object()) {
     return Fail(ErrorCode::kInvalidArgument, path.string() + " is not a JSON object");
   }

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "crypto/block_wire.h"
+#include "crypto/bounded_json.h"
 #include "crypto/encoding.h"
 
 namespace seedwell {
@@ -114,7 +115,9 @@ Result<ReceivedBlock> BlockFromOctetReply(HttpReply&& reply) {
 }
 
 Result<ReceivedBlock> BlockFromSeedFile(std::string_view json_text) {
-  nlohmann::json doc = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  auto parsed = ParseBoundedJson(json_text);
+  if (!parsed) return Fail(ErrorCode::kInvalidArgument, "seed file: " + parsed.error().message);
+  nlohmann::json& doc = *parsed;
   if (!doc.is_object()) return Fail(ErrorCode::kInvalidArgument, "seed file is not a JSON object");
   const auto text = [&doc](const char* key) -> const std::string* {
     const auto it = doc.find(key);

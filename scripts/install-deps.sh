@@ -14,6 +14,8 @@ build_pkgs=(
 test_pkgs=(
   clang-format clang-tidy clang libclang-rt-14-dev curl python3 python3-yaml python3-jsonschema python3-nacl
   rng-tools5 prometheus jq genisoimage xorriso cloud-init pollinate systemd util-linux
+  # Nova's vendordata client libraries (tests/integration/nova_vendordata_test.sh).
+  python3-keystoneauth1 python3-oslo.config
   # The VM boot test (tests/integration/vm_boot_test.sh): QEMU under TCG, Debian's kernel and its
   # modules, a static busybox for the initramfs, cpio to pack it, modprobe to resolve modules.
   qemu-system-x86 linux-image-amd64 busybox-static cpio kmod

@@ -18,7 +18,21 @@ constexpr std::size_t kMaxTokenFileBytes = 256;
 constexpr std::size_t kHashHexLength = 2 * sizeof(TokenHash);
 constexpr std::size_t kMacHexLength = std::size_t{2} * crypto_auth_hmacsha256_BYTES;
 
-std::string_view Prefix(TokenKind kind) { return kind == TokenKind::kAdmin ? "swa_" : "swi_"; }
+std::string_view Prefix(TokenKind kind) {
+  switch (kind) {
+    case TokenKind::kAdmin:
+      return "swa_";
+    case TokenKind::kVendordata:
+      return "swv_";
+    case TokenKind::kInstance:
+      break;
+  }
+  return "swi_";
+}
+
+std::string_view KindName(TokenKind kind) {
+  return kind == TokenKind::kVendordata ? "vendordata" : "admin";
+}
 
 // Crc32 is zlib's CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), bit by bit: it runs
 // over 47 bytes per token, so a table is not worth its space.
@@ -52,16 +66,33 @@ bool IsBase64UrlChar(char c) {
 
 Token Token::Generate(TokenKind kind) {
   EnsureSodium();
-  Token token(kind);
   SecretArray<kTokenRandomBytes> random;
   randombytes_buf(random.data(), random.size());
+  return FromSecretBytes(kind, random);
+}
+
+Token Token::Derive(TokenKind kind, std::span<const std::uint8_t, kTokenKeyBytes> key,
+                    std::string_view context) {
+  EnsureSodium();
+  SecretArray<kTokenRandomBytes> mac;
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, key.data(), key.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(context.data()),
+                                context.size());
+  crypto_auth_hmacsha256_final(&state, mac.data());
+  sodium_memzero(&state, sizeof state);  // the state holds the keyed pads
+  return FromSecretBytes(kind, mac);
+}
+
+Token Token::FromSecretBytes(TokenKind kind, const SecretArray<kTokenRandomBytes>& secret) {
+  Token token(kind);
   SecretArray<kBodyLength + 1> body;  // sodium_bin2base64 writes a terminating NUL
-  sodium_bin2base64(reinterpret_cast<char*>(body.data()), body.size(), random.data(), random.size(),
+  sodium_bin2base64(reinterpret_cast<char*>(body.data()), body.size(), secret.data(), secret.size(),
                     sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   std::memcpy(token.text_.data(), Prefix(kind).data(), kPrefixLength);
   std::memcpy(token.text_.data() + kPrefixLength, body.data(), kBodyLength);
   WriteChecksum(token.text_);
-  return token;  // |random| and |body| wipe themselves here.
+  return token;  // |body| wipes itself here.
 }
 
 Result<Token> Token::Parse(std::string_view text, TokenKind kind) {
@@ -109,39 +140,44 @@ Result<TokenHash> TokenHashFromHex(std::string_view hex) {
   return hash;
 }
 
-AdminCredential AdminCredential::FromHashHex(std::string_view hex) {
+AdminCredential AdminCredential::FromHashHex(std::string_view hex, TokenKind kind) {
   auto hash = TokenHashFromHex(hex);
-  if (!hash) throw std::invalid_argument("admin token hash: " + hash.error().message);
-  return AdminCredential(*hash);
+  if (!hash) {
+    throw std::invalid_argument(std::string(KindName(kind)) +
+                                " token hash: " + hash.error().message);
+  }
+  return AdminCredential(*hash, kind);
 }
 
-AdminCredential AdminCredential::FromTokenFile(const std::string& path) {
+AdminCredential AdminCredential::FromTokenFile(const std::string& path, TokenKind kind) {
+  const std::string what = std::string(KindName(kind)) + " token file " + path;
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("admin token file " + path + ": cannot open");
+  if (fd < 0) throw std::runtime_error(what + ": cannot open");
   SecretArray<kMaxTokenFileBytes> buffer;
   std::size_t length = 0;
   while (length < buffer.size()) {
     const ssize_t n = read(fd, buffer.data() + length, buffer.size() - length);
     if (n < 0) {
       close(fd);
-      throw std::runtime_error("admin token file " + path + ": read failed");
+      throw std::runtime_error(what + ": read failed");
     }
     if (n == 0) break;
     length += static_cast<std::size_t>(n);
   }
   close(fd);
   while (length > 0 && std::strchr(" \t\r\n", buffer[length - 1]) != nullptr) --length;
-  auto token =
-      Token::Parse({reinterpret_cast<const char*>(buffer.data()), length}, TokenKind::kAdmin);
-  if (!token) throw std::runtime_error("admin token file " + path + ": no valid swa_ token");
-  return AdminCredential(token->Hash());
+  auto token = Token::Parse({reinterpret_cast<const char*>(buffer.data()), length}, kind);
+  if (!token) {
+    throw std::runtime_error(what + ": no valid " + std::string(Prefix(kind)) + " token");
+  }
+  return AdminCredential(token->Hash(), kind);
 }
 
 Result<void> AdminCredential::Check(std::string_view presented) const {
-  auto token = Token::Parse(presented, TokenKind::kAdmin);
+  auto token = Token::Parse(presented, kind_);
   SEEDWELL_RETURN_IF_ERROR(token);
   if (!ConstantTimeEquals(token->Hash(), hash_)) {
-    return Fail(ErrorCode::kUnauthenticated, "unknown admin token");
+    return Fail(ErrorCode::kUnauthenticated, "unknown " + std::string(KindName(kind_)) + " token");
   }
   return {};
 }

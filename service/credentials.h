@@ -2,10 +2,10 @@
 //
 // Token format (after GitHub's tokens, so secret scanners can find leaks with few false
 // positives): a kind prefix, the body, then a checksum, 53 ASCII characters in all:
-//   "swi_" (instance) or "swa_" (admin)
+//   "swi_" (instance), "swa_" (admin) or "swv_" (Nova's vendordata caller)
 //   + base64url without padding of 32 random bytes (43 characters)
 //   + base64url without padding of the big-endian CRC-32 (zlib's) of the prefix and body (6).
-// Regex: `sw[ia]_[A-Za-z0-9_-]{49}`. The checksum only rejects typos and scanner false positives;
+// Regex: `sw[iav]_[A-Za-z0-9_-]{49}`. The checksum only rejects typos and scanner false positives;
 // it is no security measure.
 //
 // Only TokenHash = SHA-256(token text) is stored. Tokens carry 256 bits of entropy, so a fast
@@ -27,12 +27,13 @@ namespace seedwell {
 
 inline constexpr std::size_t kTokenRandomBytes = 32;
 inline constexpr std::size_t kTokenLength = 4 + 43 + 6;
+inline constexpr std::size_t kTokenKeyBytes = 32;
 
 // TokenHash is SHA-256 of a token's text. It is not secret, but compare it in constant time.
 using TokenHash = std::array<std::uint8_t, 32>;
 
 // TokenKind says whom a token identifies; it selects the prefix.
-enum class TokenKind { kInstance, kAdmin };
+enum class TokenKind { kInstance, kAdmin, kVendordata };
 
 // Token is a bearer token held in a self-wiping SecretArray (inline, not mlocked: tokens are
 // short-lived and handled per request, where a sodium_malloc per call would cost too much).
@@ -40,6 +41,12 @@ class Token {
  public:
   // Generate makes a fresh token of |kind| from libsodium's CSPRNG.
   static Token Generate(TokenKind kind);
+
+  // Derive makes the token of |kind| whose body is HMAC-SHA256(|key|, |context|): the same key
+  // and context always give the same token, and without the key it is as unpredictable as a
+  // generated one. Registry uses it to hand Nova the same instance token on every call.
+  static Token Derive(TokenKind kind, std::span<const std::uint8_t, kTokenKeyBytes> key,
+                      std::string_view context);
 
   // Parse checks |text| is a well-formed token of |kind| (prefix, length, alphabet, checksum) and
   // copies it. Any failure is kUnauthenticated, with a message that does not echo the input.
@@ -56,6 +63,7 @@ class Token {
 
  private:
   explicit Token(TokenKind kind) : kind_(kind) {}
+  static Token FromSecretBytes(TokenKind kind, const SecretArray<kTokenRandomBytes>& secret);
   TokenKind kind_;
   SecretArray<kTokenLength> text_;
 };
@@ -66,25 +74,28 @@ std::string TokenHashToHex(const TokenHash& hash);
 // TokenHashFromHex parses 64 hex digits; anything else is kInvalidArgument.
 Result<TokenHash> TokenHashFromHex(std::string_view hex);
 
-// AdminCredential checks admin bearer tokens against one configured hash.
+// AdminCredential checks an operator-configured bearer token of one kind against one configured
+// hash: the admin token (kAdmin), or the token Nova's vendordata client sends (kVendordata), which
+// opens POST /v1/vendordata and nothing else.
 class AdminCredential {
  public:
   // FromHashHex configures the hash as hex (e.g. from sha256sum); throws std::invalid_argument if
   // malformed (a start-up error).
-  static AdminCredential FromHashHex(std::string_view hex);
+  static AdminCredential FromHashHex(std::string_view hex, TokenKind kind = TokenKind::kAdmin);
 
-  // FromTokenFile reads an admin token from the file at |path| (trailing whitespace ignored) and
-  // keeps only its hash; throws std::runtime_error if the file cannot be read or holds no valid
-  // admin token. The token bytes are wiped before it returns.
-  static AdminCredential FromTokenFile(const std::string& path);
+  // FromTokenFile reads a token of |kind| from the file at |path| (trailing whitespace ignored)
+  // and keeps only its hash; throws std::runtime_error if the file cannot be read or holds no
+  // valid token of that kind. The token bytes are wiped before it returns.
+  static AdminCredential FromTokenFile(const std::string& path, TokenKind kind = TokenKind::kAdmin);
 
-  // Check returns success if |presented| is the configured admin token, else kUnauthenticated.
-  // The hash comparison is constant-time.
+  // Check returns success if |presented| is the configured token, else kUnauthenticated. The
+  // hash comparison is constant-time.
   Result<void> Check(std::string_view presented) const;
 
  private:
-  explicit AdminCredential(const TokenHash& hash) : hash_(hash) {}
+  AdminCredential(const TokenHash& hash, TokenKind kind) : hash_(hash), kind_(kind) {}
   TokenHash hash_;
+  TokenKind kind_;
 };
 
 // ComputeInstanceIdSignature returns the lowercase hex HMAC-SHA256 of |instance_id| keyed with

@@ -3,6 +3,7 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "service/usage_transport.h"
@@ -10,12 +11,14 @@
 namespace seedwell {
 
 Dispenser::Dispenser(EntropyService& entropy, Registry& registry, RateLimiter& limiter,
-                     BucketLimits default_limits, Family<Counter>* bytes_issued)
+                     BucketLimits default_limits, Family<Counter>* bytes_issued,
+                     std::uint64_t min_charge_bytes)
     : entropy_(entropy),
       registry_(registry),
       limiter_(limiter),
       default_limits_(default_limits),
-      bytes_issued_(bytes_issued) {}
+      bytes_issued_(bytes_issued),
+      min_charge_bytes_(min_charge_bytes) {}
 
 BucketLimits Dispenser::LimitsFor(const Instance& instance) const {
   if (instance.rate_limit) {
@@ -24,8 +27,15 @@ BucketLimits Dispenser::LimitsFor(const Instance& instance) const {
   return default_limits_;
 }
 
+std::uint64_t Dispenser::ChargeFor(std::uint64_t bytes, const BucketLimits& limits) const {
+  std::uint64_t floor = min_charge_bytes_;
+  if (limits.bytes_per_second > 0) floor = std::min(floor, limits.burst_bytes);
+  return std::max(bytes, floor);
+}
+
 Acquisition Dispenser::Reserve(const Instance& instance, std::uint64_t bytes) {
-  return limiter_.Acquire(instance.id, bytes, LimitsFor(instance));
+  const BucketLimits limits = LimitsFor(instance);
+  return limiter_.Acquire(instance.id, ChargeFor(bytes, limits), limits);
 }
 
 Result<void> Dispenser::Fill(const Instance& instance, std::span<std::uint8_t> out,

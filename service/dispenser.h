@@ -8,6 +8,11 @@
 // database write; the admin API's usage therefore lags by at most one flush period. Transport
 // names are mapped onto the fixed set of service/usage_transport.h (an unknown name counts as
 // "other"), which bounds both the pending map and the metric's label values.
+//
+// Every draw costs its bucket at least a minimum charge (--rate-min-charge-bytes, 64 by default):
+// what a request costs the service (a signature, a DRBG call, a round trip) does not shrink with
+// the bytes asked for, so `bytes=1` must not buy 64 times as many requests as `bytes=64`. Usage
+// and metrics count the bytes actually handed out; only the bucket is charged the minimum.
 #pragma once
 
 #include <chrono>
@@ -31,16 +36,23 @@ namespace seedwell {
 class Dispenser {
  public:
   // Dispenser draws from |entropy|, charges |limiter| (instances without their own rate_limit get
-  // |default_limits|) and records usage in |registry|; |bytes_issued| (labelled by transport) may
-  // be null. All must outlive it.
+  // |default_limits|) at least |min_charge_bytes| a draw (see the top of this file; 0: exactly
+  // the bytes) and records usage in |registry|; |bytes_issued| (labelled by transport) may be
+  // null. All must outlive it.
   Dispenser(EntropyService& entropy, Registry& registry, RateLimiter& limiter,
-            BucketLimits default_limits, Family<Counter>* bytes_issued = nullptr);
+            BucketLimits default_limits, Family<Counter>* bytes_issued = nullptr,
+            std::uint64_t min_charge_bytes = 0);
 
   // LimitsFor returns the bucket limits that apply to |instance|.
   BucketLimits LimitsFor(const Instance& instance) const;
 
-  // Reserve takes |bytes| from |instance|'s bucket (and the global cap), or nothing; the
-  // Acquisition says how long to wait when refused. It does not check the instance's state.
+  // ChargeFor returns what a draw of |bytes| costs a bucket with |limits|: |bytes|, raised to the
+  // minimum charge but never by the minimum past the burst (so every draw the burst allows stays
+  // possible).
+  std::uint64_t ChargeFor(std::uint64_t bytes, const BucketLimits& limits) const;
+
+  // Reserve takes ChargeFor(|bytes|) from |instance|'s bucket (and the global cap), or nothing;
+  // the Acquisition says how long to wait when refused. It does not check the instance's state.
   Acquisition Reserve(const Instance& instance, std::uint64_t bytes);
 
   // Fill writes DRBG output into |out| for bytes already reserved, and counts them for the
@@ -65,6 +77,7 @@ class Dispenser {
   RateLimiter& limiter_;
   const BucketLimits default_limits_;
   Family<Counter>* bytes_issued_;
+  const std::uint64_t min_charge_bytes_;
   std::mutex usage_mu_;
   // UsageKey is (instance id, transport).
   using UsageKey = std::pair<std::string, UsageTransport>;

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "crypto/bounded_json.h"
+
 namespace seedwell {
 namespace {
 
@@ -17,9 +19,9 @@ tl::unexpected<Error> Malformed(std::string_view field, std::string_view what) {
 }
 
 Result<json> ParseObject(std::string_view body) {
-  json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return Fail(ErrorCode::kInvalidArgument, "body: not valid JSON");
-  if (!doc.is_object()) return Fail(ErrorCode::kInvalidArgument, "body: not a JSON object");
+  auto doc = ParseBoundedJson(body);
+  if (!doc) return Fail(ErrorCode::kInvalidArgument, "body: " + doc.error().message);
+  if (!doc->is_object()) return Fail(ErrorCode::kInvalidArgument, "body: not a JSON object");
   return doc;
 }
 

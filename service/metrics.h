@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -67,7 +68,12 @@ class Histogram {
   std::atomic<double> sum_{0.0};
 };
 
-// Family is one metric name with its children, one per tuple of label values.
+// kMaxFamilyChildren caps the children of one family. Label values are meant to come from fixed
+// sets (api/routes/metric_labels.h); if one does not, the cap keeps memory and scrapes bounded.
+inline constexpr std::size_t kMaxFamilyChildren = 1000;
+
+// Family is one metric name with its children, one per tuple of label values (at most
+// kMaxFamilyChildren; further tuples are counted under labels that are all "other").
 template <typename T>
 class Family {
  public:
@@ -75,8 +81,9 @@ class Family {
       : label_names_(std::move(label_names)), make_(std::move(make)) {}
 
   // WithLabels returns the child for |values| (one per label name, in order), creating it on first
-  // use. The reference stays valid for the registry's lifetime. A wrong number of values throws
-  // std::invalid_argument: that is a programming error, found by the first test that runs it.
+  // use (once the family is full, the shared "other" child). The reference stays valid for the
+  // registry's lifetime. A wrong number of values throws std::invalid_argument: that is a
+  // programming error, found by the first test that runs it.
   T& WithLabels(const std::vector<std::string>& values);
   // Get returns the child of a family without labels.
   T& Get() { return WithLabels({}); }
@@ -144,8 +151,16 @@ T& Family<T>::WithLabels(const std::vector<std::string>& values) {
     if (it != children_.end()) return *it->second;
   }
   std::unique_lock lock(mu_);
-  auto [it, inserted] = children_.try_emplace(values, nullptr);
-  if (inserted) it->second = make_();
+  auto it = children_.find(values);
+  if (it == children_.end()) {
+    // Backstop against a label value that slipped through from untrusted input: past the cap,
+    // every new tuple shares one child whose labels are all "other".
+    const bool full = children_.size() >= kMaxFamilyChildren;
+    it = children_
+             .try_emplace(full ? std::vector<std::string>(values.size(), "other") : values, nullptr)
+             .first;
+    if (!it->second) it->second = make_();
+  }
   return *it->second;
 }
 

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <optional>
+#include <span>
+#include <string>
 #include <utility>
 
 #include "service/instance_json.h"
@@ -56,6 +59,20 @@ void Registry::Deliver(const InstanceEvent& event) {
   for (const auto& listener : listeners) listener(event);
 }
 
+namespace {
+
+// VendordataToken is the instance token of |instance|'s generation |epoch| on the vendordata
+// path. The creation time is in the context so that a purged and re-registered id does not get
+// its old token back.
+Token VendordataToken(std::span<const std::uint8_t, kTokenKeyBytes> key, const Instance& instance,
+                      std::uint64_t epoch) {
+  const std::string context = "seedwell vendordata instance token v1\n" + instance.id + "\n" +
+                              std::to_string(instance.created_at_ms) + "\n" + std::to_string(epoch);
+  return Token::Derive(TokenKind::kInstance, key, context);
+}
+
+}  // namespace
+
 Result<std::string> Registry::MintToken(const std::string& id) {
   const Token token = Token::Generate(TokenKind::kInstance);
   auto stored = store_.SetTokenHash(id, token.Hash());
@@ -65,13 +82,19 @@ Result<std::string> Registry::MintToken(const std::string& id) {
 }
 
 Result<CreatedInstance> Registry::Create(Instance instance) {
+  return CreateWith(std::move(instance), std::nullopt);
+}
+
+Result<CreatedInstance> Registry::CreateWith(
+    Instance instance, std::optional<std::span<const std::uint8_t, kTokenKeyBytes>> token_key) {
   auto normalized = NormalizeInstance(std::move(instance));
   SEEDWELL_RETURN_IF_ERROR(normalized);
   normalized->state = InstanceState::kActive;
   normalized->created_at_ms = normalized->updated_at_ms = now_ms_();
   normalized->last_seen_at_ms.reset();
   normalized->bytes_issued = 0;
-  const Token token = Token::Generate(TokenKind::kInstance);
+  const Token token = token_key ? VendordataToken(*token_key, *normalized, 0)
+                                : Token::Generate(TokenKind::kInstance);
   auto stored = store_.Create(*normalized, token.Hash());
   SEEDWELL_RETURN_IF_ERROR(stored);
   generation_.fetch_add(1, std::memory_order_release);
@@ -212,7 +235,8 @@ Result<seedwell::Usage> Registry::Usage(std::string_view id) {
   return store_.GetUsage(*canonical);
 }
 
-Result<CreatedInstance> Registry::RegisterFromVendordata(std::string_view body) {
+Result<CreatedInstance> Registry::RegisterFromVendordata(
+    std::string_view body, std::span<const std::uint8_t, kTokenKeyBytes> token_key) {
   auto request = VendordataFromJson(body);
   SEEDWELL_RETURN_IF_ERROR(request);
   Instance instance;
@@ -233,14 +257,28 @@ Result<CreatedInstance> Registry::RegisterFromVendordata(std::string_view body) 
         if (existing->state != InstanceState::kActive) {
           return Fail(ErrorCode::kPermissionDenied, "instance " + instance.id + " is revoked");
         }
-        auto token = MintToken(existing->id);
-        SEEDWELL_RETURN_IF_ERROR(token);
+        auto epoch = store_.TokenEpoch(existing->id);
+        SEEDWELL_RETURN_IF_ERROR(epoch);
+        const Token current = VendordataToken(token_key, *existing, *epoch);
+        auto holder = store_.FindByTokenHash(current.Hash());
+        if (holder && holder->id == existing->id) {
+          // The guest may hold this token already: hand out the same one, rotate nothing.
+          return CreatedInstance{std::move(*existing), current.Reveal(), false};
+        }
+        if (!holder && holder.error().code != ErrorCode::kNotFound) {
+          return tl::unexpected(holder.error());
+        }
+        // An admin minted the token in place: replace it, once, with the next generation's.
+        const Token next = VendordataToken(token_key, *existing, *epoch + 1);
+        auto stored = store_.SetDerivedTokenHash(existing->id, next.Hash(), *epoch + 1);
+        Invalidate(existing->id);
+        SEEDWELL_RETURN_IF_ERROR(stored);
         Deliver({InstanceChange::kTokenRotated, existing->id, *existing});
-        return CreatedInstance{std::move(*existing), std::move(*token), false};
+        return CreatedInstance{std::move(*existing), next.Reveal(), false};
       }
       if (existing.error().code != ErrorCode::kNotFound) return tl::unexpected(existing.error());
     }
-    auto created = Create(instance);
+    auto created = CreateWith(instance, token_key);
     if (created || created.error().code != ErrorCode::kAlreadyExists) return created;
   }
   return Fail(ErrorCode::kUnavailable, "instance " + instance.id + " is being registered");

@@ -16,6 +16,8 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -84,12 +86,17 @@ class Registry {
   Result<seedwell::Usage> Usage(std::string_view id);
 
   // RegisterFromVendordata handles Nova's dynamic vendordata POST |body| (see VendordataFromJson).
-  // A new id is created (project, hostname as name and hostname, metadata). For an existing id
-  // of the same project it returns the stored instance unchanged with a freshly minted token
-  // (created = false): tokens are stored only as hashes, so the old one cannot be shown again,
-  // and the guest must use the token of its latest vendordata. kPermissionDenied if the existing
-  // instance belongs to another project or is revoked.
-  Result<CreatedInstance> RegisterFromVendordata(std::string_view body);
+  // A new id is created (project, hostname as name and hostname, metadata). The token it returns
+  // is derived from |token_key|, the instance (id, creation time) and a per-instance generation
+  // (Token::Derive), so Nova may call again whenever its metadata cache expires: an existing id of
+  // the same project gets the stored instance unchanged and the same token (created = false),
+  // and the guest's token keeps working. Tokens are still stored only as hashes. Only when the
+  // instance holds a token this path did not derive (an admin created or rotated it) is it
+  // replaced, once, by the next generation's: so an admin rotation after a leak also retires the
+  // leaked derived token. kPermissionDenied if the existing instance belongs to another project
+  // or is revoked.
+  Result<CreatedInstance> RegisterFromVendordata(
+      std::string_view body, std::span<const std::uint8_t, kTokenKeyBytes> token_key);
 
   // RecordConfigDriveBuild appends an audit record stamped now; kNotFound if no such instance.
   Result<void> RecordConfigDriveBuild(std::string_view id, std::string_view key_id,
@@ -128,6 +135,10 @@ class Registry {
 
   // Invalidate drops |id| from the cache and bumps the generation. Takes cache_mutex_.
   void Invalidate(const std::string& id);
+
+  // CreateWith is Create, with the token derived from |token_key| (generation 0) when it is set.
+  Result<CreatedInstance> CreateWith(
+      Instance instance, std::optional<std::span<const std::uint8_t, kTokenKeyBytes>> token_key);
   // Deliver calls every subscriber with |event|, outside listeners_mutex_.
   void Deliver(const InstanceEvent& event);
   // MintToken stores a new token hash for |id| and returns the token text.

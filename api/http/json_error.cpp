@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "crypto/bounded_json.h"
+
 namespace seedwell {
 
 int HttpStatusFor(ErrorCode code) {
@@ -116,11 +118,12 @@ tl::expected<nlohmann::json, HttpError> ParseJsonBody(const httplib::Request& re
   if (req.body.size() > max_bytes) {
     return tl::unexpected(HttpError{413, "payload_too_large", "request body is too large"});
   }
-  nlohmann::json doc = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    return tl::unexpected(HttpError{400, "invalid_argument", "request body is not valid JSON"});
+  auto doc = ParseBoundedJson(req.body);
+  if (!doc) {
+    return tl::unexpected(
+        HttpError{400, "invalid_argument", "request body " + doc.error().message});
   }
-  return doc;
+  return std::move(*doc);
 }
 
 }  // namespace seedwell

@@ -21,15 +21,42 @@ using httplib::Response;
 // InstanceIdParam returns the {id} segment of an /v1/instances/{id}... route.
 std::string InstanceIdParam(const Request& req) { return req.matches[1].str(); }
 
+// BearerToken returns the token of an "Authorization: Bearer" header, or an empty view.
+std::string_view BearerToken(const std::string& header) {
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header.size() > kBearer.size() && header.compare(0, kBearer.size(), kBearer) == 0) {
+    return std::string_view(header).substr(kBearer.size());
+  }
+  return {};
+}
+
 // Authorized checks the admin bearer token; on failure it writes the 401 and returns false.
 bool Authorized(const AppContext& ctx, const Request& req, Response& res) {
   const std::string header = req.get_header_value("Authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (header.size() > kBearer.size() && header.compare(0, kBearer.size(), kBearer) == 0) {
-    if (ctx.admin.Check(std::string_view(header).substr(kBearer.size()))) return true;
-  }
+  const std::string_view presented = BearerToken(header);
+  if (!presented.empty() && ctx.admin.Check(presented)) return true;
   res.set_header("WWW-Authenticate", "Bearer realm=\"seedwell-admin\"");
   WriteError(res, Error{ErrorCode::kUnauthenticated, "missing or invalid admin token"});
+  return false;
+}
+
+// VendordataAuthorized accepts, on POST /v1/vendordata only, the admin token or the vendordata
+// token (--vendordata-token-file/-hash), each as "Authorization: Bearer" or as "X-Auth-Token"
+// (what keystoneauth's admin_token plugin, which Nova's vendordata client uses, sends). Each
+// comparison is of hashes in constant time. On failure it writes the 401 and returns false.
+bool VendordataAuthorized(const AppContext& ctx, const Request& req, Response& res) {
+  const std::string authorization = req.get_header_value("Authorization");
+  const std::string x_auth_token = req.get_header_value("X-Auth-Token");
+  for (const std::string_view presented :
+       {BearerToken(authorization), std::string_view(x_auth_token)}) {
+    if (presented.empty()) continue;
+    if (ctx.admin.Check(presented)) return true;
+    if (ctx.vendordata != nullptr && ctx.vendordata->Check(presented)) return true;
+  }
+  res.set_header("WWW-Authenticate", "Bearer realm=\"seedwell-admin\"");
+  WriteError(res, Error{ErrorCode::kUnauthenticated,
+                        "missing or invalid token: send the vendordata or admin token as "
+                        "X-Auth-Token or Authorization: Bearer"});
   return false;
 }
 
@@ -169,7 +196,7 @@ void GetUsage(AppContext& ctx, const Request& req, Response& res) {
 void Vendordata(AppContext& ctx, const Request& req, Response& res) {
   auto body = JsonBody(req, res);
   if (!body) return;
-  auto registered = ctx.registry.RegisterFromVendordata(*body);
+  auto registered = ctx.registry.RegisterFromVendordata(*body, ctx.token_key.span());
   if (!registered) return WriteError(res, registered.error());
   const auto key = ctx.keys.ActiveKey();
   spdlog::info("event=vendordata id={} created={}", registered->instance.id, registered->created);
@@ -211,7 +238,12 @@ void RegisterAdminRoutes(HttpServer& server, AppContext& ctx) {
   server.Delete("/v1/instances/([^/]+)", Admin(ctx, DeleteInstance));
   server.Post("/v1/instances/([^/]+)/token", Admin(ctx, RotateToken));
   server.Get("/v1/instances/([^/]+)/usage", Admin(ctx, GetUsage));
-  server.Post("/v1/vendordata", Admin(ctx, Vendordata), kAdminBodyLimit);
+  server.Post(
+      "/v1/vendordata",
+      [&ctx](const Request& req, Response& res) {
+        if (VendordataAuthorized(ctx, req, res)) Vendordata(ctx, req, res);
+      },
+      kAdminBodyLimit);
   server.Get("/v1/keys", Admin(ctx, ListKeys));
   server.Post("/v1/keys/rotate", Admin(ctx, RotateKeys));
   server.Get("/v1/status", Admin(ctx, Status));

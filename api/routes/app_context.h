@@ -31,6 +31,11 @@ struct AppContext {
   MetricsRegistry& metrics;
   ServeMetrics& serve_metrics;
   const AdminCredential& admin;
+  // The key instance tokens handed to Nova's vendordata calls are derived from (STATE/token-key).
+  const SecretArray<kTokenKeyBytes>& token_key;
+  // The token Nova's vendordata client presents (kVendordata); null when none is configured, and
+  // then only the admin token opens POST /v1/vendordata.
+  const AdminCredential* vendordata = nullptr;
   std::string public_url;  // guest-facing base URL, known once the guest listener is bound
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::string egd_socket_dir;  // where per-instance EGD sockets live; empty without any

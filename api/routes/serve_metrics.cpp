@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/routes/app_context.h"
+#include "api/routes/metric_labels.h"
 
 namespace seedwell {
 
@@ -32,7 +33,9 @@ ServeMetrics::ServeMetrics(MetricsRegistry& registry)
           registry.AddGauge("seedwell_instances", "Registered instances by state", {"state"})) {}
 
 void ServeMetrics::ObserveRequest(const std::string& listener, const RequestRecord& r) {
-  requests_.WithLabels({listener, r.route, r.method, std::to_string(r.status)}).Increment();
+  // Labels come from fixed sets (metric_labels.h): a peer's invented method is "other".
+  requests_.WithLabels({listener, r.route, MethodLabel(r.method), StatusLabel(r.status)})
+      .Increment();
   latency_.WithLabels({listener, r.route}).Observe(static_cast<double>(r.latency.count()) / 1e6);
   const auto level = listener == "admin" ? spdlog::level::info : spdlog::level::debug;
   spdlog::log(level, "event=request listener={} method={} route={} status={} latency_us={} peer={}",

@@ -143,12 +143,19 @@ Result<SecretBuffer> BuildIsoImage(const ConfigDriveTree& tree, const IsoImageOp
 
   rc = iso_write_opts_new(&img.opts, 0);
   if (rc < 0) return Failed("iso_write_opts_new", rc);
-  iso_write_opts_set_iso_level(img.opts, 2);         // -l: names up to 31 characters
-  iso_write_opts_set_rockridge(img.opts, 1);         // -r
-  iso_write_opts_set_joliet(img.opts, 1);            // -J
-  iso_write_opts_set_allow_lowercase(img.opts, 1);   // -allow-lowercase
-  iso_write_opts_set_allow_full_ascii(img.opts, 1);  // -ldots, -allow-multidot
-  iso_write_opts_set_relaxed_vol_atts(img.opts, 1);  // keep "config-2" as given
+  // The names of all three trees match what Nova's `genisoimage -ldots -allow-lowercase
+  // -allow-multidot -l -J -r -V config-2` writes (tests/integration/config_drive_test.sh compares
+  // `isoinfo -l` and `isoinfo -J -l` of both): ISO 9660 names keep lowercase, map other
+  // characters such as '-' to '_' and carry ";1" and a dot when there is no extension; Joliet
+  // names are the plain names; Rock Ridge (what cloud-init reads) keeps everything.
+  iso_write_opts_set_iso_level(img.opts, 2);             // -l: names up to 31 characters
+  iso_write_opts_set_rockridge(img.opts, 1);             // -r
+  iso_write_opts_set_joliet(img.opts, 1);                // -J
+  iso_write_opts_set_allow_lowercase(img.opts, 1);       // -allow-lowercase
+  iso_write_opts_set_allow_full_ascii(img.opts, 0);      // '-' becomes '_', as genisoimage does
+  iso_write_opts_set_omit_version_numbers(img.opts, 2);  // bit 1: no ";1" in Joliet names
+  iso_write_opts_set_no_force_dots(img.opts, 2);         // bit 1: no trailing '.' in Joliet
+  iso_write_opts_set_relaxed_vol_atts(img.opts, 1);      // keep "config-2" as given
   iso_write_opts_set_always_gmt(img.opts, 1);
   rc = iso_image_create_burn_source(img.image, img.opts, &img.source);
   if (rc < 0) {

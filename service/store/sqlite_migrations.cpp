@@ -20,7 +20,10 @@ namespace {
 // Rows go with their instance (ON DELETE CASCADE; SqliteStore turns foreign_keys on). Transport
 // names are checked in code against a fixed set (service/usage_transport.h), not here, so adding
 // a transport needs no table rebuild; the length check bounds what a bug could store.
-constexpr std::array<const char*, 2> kMigrations = {
+//
+// Version 3: instances.token_epoch, the generation of the instance token that Nova's vendordata
+// calls derive (Registry::RegisterFromVendordata). Existing rows start at 0.
+constexpr std::array<const char*, 3> kMigrations = {
     R"sql(
 CREATE TABLE instances (
   id TEXT PRIMARY KEY NOT NULL,
@@ -58,6 +61,9 @@ CREATE TABLE instance_usage (
   bytes_issued INTEGER NOT NULL DEFAULT 0 CHECK (bytes_issued >= 0),
   PRIMARY KEY (instance_id, transport)
 ) WITHOUT ROWID;
+)sql",
+    R"sql(
+ALTER TABLE instances ADD COLUMN token_epoch INTEGER NOT NULL DEFAULT 0 CHECK (token_epoch >= 0);
 )sql",
 };
 

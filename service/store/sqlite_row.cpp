@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "crypto/bounded_json.h"
+
 namespace seedwell::sqlite {
 namespace {
 
@@ -62,8 +64,10 @@ Result<Instance> ReadInstance(Binder& b) {
   out.name = b.ColumnText(2);
   out.hostname = b.ColumnText(3);
   out.availability_zone = b.ColumnText(4);
-  const auto metadata = nlohmann::json::parse(b.ColumnText(5), nullptr, false);
-  const auto cidrs = nlohmann::json::parse(b.ColumnText(6), nullptr, false);
+  // Rows hold flat documents (an object of strings, an array of strings); the bound keeps a
+  // corrupted or hand-edited row from building a deep tree before the shape check refuses it.
+  const auto metadata = ParseBoundedJson(b.ColumnText(5), 1).value_or(nlohmann::json());
+  const auto cidrs = ParseBoundedJson(b.ColumnText(6), 1).value_or(nlohmann::json());
   auto state = ParseInstanceState(b.ColumnText(10));
   if (!metadata.is_object() || !cidrs.is_array() || !state ||
       !std::all_of(metadata.begin(), metadata.end(), [](const auto& v) { return v.is_string(); }) ||

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 #include <utility>
 
@@ -44,6 +46,10 @@ constexpr const char* kSelectPage = SW_SELECT_INSTANCES
 #undef SW_SELECT_INSTANCES
 constexpr const char* kDelete = "DELETE FROM instances WHERE id = ?1";
 constexpr const char* kSetToken = "UPDATE instances SET token_hash = ?2 WHERE id = ?1";
+constexpr const char* kSetDerivedToken =
+    "UPDATE instances SET token_hash = ?2, token_epoch = ?3 WHERE id = ?1";
+constexpr std::uint64_t kMaxEpoch = 9223372036854775807ULL;  // SQLite's largest integer
+constexpr const char* kSelectTokenEpoch = "SELECT token_epoch FROM instances WHERE id = ?1";
 constexpr const char* kUsage =
     "UPDATE instances SET last_seen_at_ms = ?3, bytes_issued = CASE WHEN bytes_issued > "
     "9223372036854775807 - ?2 THEN 9223372036854775807 ELSE bytes_issued + ?2 END WHERE id = ?1";
@@ -226,6 +232,37 @@ Result<void> SqliteStore::SetTokenHash(std::string_view id, const TokenHash& tok
       return Fail(ErrorCode::kNotFound, "no instance " + std::string(id));
     return {};
   });
+}
+
+Result<void> SqliteStore::SetDerivedTokenHash(std::string_view id, const TokenHash& token_hash,
+                                              std::uint64_t token_epoch) {
+  const std::lock_guard lock(mutex_);
+  return Write([&]() -> Result<void> {
+    auto stmt = Prepare(kSetDerivedToken);
+    SEEDWELL_RETURN_IF_ERROR(stmt);
+    Binder b(*stmt);
+    b.Text(1, id);
+    b.Blob(2, token_hash);
+    b.Int(3, static_cast<std::int64_t>(std::min<std::uint64_t>(token_epoch, kMaxEpoch)));
+    if (const int rc = b.Step(); rc != SQLITE_DONE) {
+      return tl::unexpected(SqlError(db_, rc, "database set token"));
+    }
+    if (sqlite3_changes(db_) == 0)
+      return Fail(ErrorCode::kNotFound, "no instance " + std::string(id));
+    return {};
+  });
+}
+
+Result<std::uint64_t> SqliteStore::TokenEpoch(std::string_view id) {
+  const std::lock_guard lock(mutex_);
+  auto stmt = Prepare(kSelectTokenEpoch);
+  SEEDWELL_RETURN_IF_ERROR(stmt);
+  Binder b(*stmt);
+  b.Text(1, id);
+  const int rc = b.Step();
+  if (rc == SQLITE_DONE) return Fail(ErrorCode::kNotFound, "no instance " + std::string(id));
+  if (rc != SQLITE_ROW) return tl::unexpected(SqlError(db_, rc, "database token epoch"));
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(0, b.ColumnInt(0)));
 }
 
 Result<Instance> SqliteStore::FindByTokenHash(const TokenHash& token_hash) {

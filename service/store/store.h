@@ -99,6 +99,16 @@ class Store {
   // kNotFound if there is no such instance.
   virtual Result<void> SetTokenHash(std::string_view id, const TokenHash& token_hash) = 0;
 
+  // SetDerivedTokenHash replaces the instance's token hash like SetTokenHash and records
+  // |token_epoch|, the generation the token was derived from; kNotFound if there is no such
+  // instance.
+  virtual Result<void> SetDerivedTokenHash(std::string_view id, const TokenHash& token_hash,
+                                           std::uint64_t token_epoch) = 0;
+
+  // TokenEpoch returns the generation last recorded by SetDerivedTokenHash (0 if never), or
+  // kNotFound.
+  virtual Result<std::uint64_t> TokenEpoch(std::string_view id) = 0;
+
   // FindByTokenHash returns the instance whose token hashes to |token_hash| (active or not), or
   // kNotFound.
   virtual Result<Instance> FindByTokenHash(const TokenHash& token_hash) = 0;

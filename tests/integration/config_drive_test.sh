@@ -87,6 +87,47 @@ api GET "/v1/instances/$ID"
 check "issued sealing key is registered" test "$(jq -r .sealing_public_key <<<"$RESP")" = \
   "$($PY -c 'import sys,base64,nacl.public; print(base64.b64encode(bytes(nacl.public.PrivateKey(base64.b64decode(open(sys.argv[1]).read())).public_key)).decode())' "$OUT/t/seedwell/sealing_key")"
 
+# --- ISO 9660 and Joliet names match Nova's genisoimage ---------------------------------------
+# Nova builds config drives with exactly this command (nova/virt/configdrive.py); the same tree
+# through it must list the same plain ISO 9660 and Joliet names as seedwell's image.
+iso_names() {  # iso_names ISO [isoinfo flags]: directory headings and entry names, in order
+  isoinfo "${@:2}" -l -i "$1" | awk '/^Directory listing/ {print; next} NF {print $NF}'
+}
+for drive in b t; do
+  genisoimage -o "$OUT/nova-$drive.iso" -ldots -allow-lowercase -allow-multidot -l \
+    -publisher "seedwell-test" -quiet -J -r -V config-2 "$OUT/$drive" 2>/dev/null
+  check "ISO 9660 names match genisoimage ($drive)" \
+    diff <(iso_names "$OUT/nova-$drive.iso") <(iso_names "$OUT/$drive.iso")
+  check "Joliet names match genisoimage ($drive)" \
+    diff <(iso_names "$OUT/nova-$drive.iso" -J) <(iso_names "$OUT/$drive.iso" -J)
+done
+check "ISO 9660 names are genisoimage's (meta_data.json;1, user_data.;1)" \
+  grep -qx 'user_data.;1' <(iso_names "$OUT/b.iso")
+check "Joliet names are plain (no ;1, no trailing dot)" \
+  bash -c '! isoinfo -J -l -i "$1" | awk "NF {print \$NF}" | grep -E ";1$|[^.]\.$"' _ "$OUT/t.iso"
+
+# --- Admin route: deep JSON is refused, and the service lives on ------------------------------
+# 60,000 nested arrays (about 117 KB, under the route's 256 KiB limit) used to overflow the stack
+# when the drive's vendor_data.json was serialised, killing every listener.
+printf '{"vendor_data":%s%s}' "$(printf '[%.0s' $(seq 60000))" "$(printf ']%.0s' $(seq 60000))" \
+  >"$OUT/deep.json"
+RESP_STATUS=$(curl -sS -o "$SW_TMP/resp" -w '%{http_code}' -X POST -H "Authorization: Bearer $ADMIN_TOKEN" \
+  -H 'Content-Type: application/json' --data-binary @"$OUT/deep.json" "$ADMIN_URL/v1/instances/$ID/config-drive")
+RESP=$(cat "$SW_TMP/resp"); LAST_METHOD=POST
+expect_status "60,000-deep vendor_data" 400
+check "deep: the message names the bound" grep -q 'deeper than 64 levels' <<<"$RESP"
+contract "/v1/instances/{id}/config-drive"
+check "deep: the service still answers" test "$(curl -s -o /dev/null -w '%{http_code}' "$ADMIN_URL/healthz")" = 200
+check "deep: the guest listener too" test "$(curl -s -o /dev/null -w '%{http_code}' "$GUEST_URL/healthz")" = 200
+# The bound counts the whole body: the body, vendor_data (an object) and 62 arrays are 64 levels.
+drive_api "$OUT/d64.iso" "{\"vendor_data\":{\"a\":$(printf '[%.0s' $(seq 62))$(printf ']%.0s' $(seq 62))}}"
+check "a body 64 levels deep (the bound) is accepted" test "$RESP_STATUS" = 200
+drive_api "$OUT/d65.iso" "{\"vendor_data\":{\"a\":$(printf '[%.0s' $(seq 63))$(printf ']%.0s' $(seq 63))}}"
+check "a body 65 levels deep is refused" test "$RESP_STATUS" = 400
+check "cli: deep vendor data file is refused" bash -c '! "$@" 2>'"$OUT/deep.err" cli_ "$SW_BIN" config-drive \
+  --state-dir "$SW_STATE" --allow-kernel-only --instance "$ID" --out "$OUT/deep.iso" --vendor-data "$OUT/deep.json"
+check "cli: deep vendor data message" grep -q 'deeper than 64 levels' "$OUT/deep.err"
+
 # --- Admin route: errors -------------------------------------------------------------------
 api POST "/v1/instances/00000000-0000-4000-8000-000000000999/config-drive"; expect_status "unknown instance" 404
 contract "/v1/instances/{id}/config-drive"

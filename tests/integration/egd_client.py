@@ -87,6 +87,19 @@ def read(addr, count, size):
     s.close()
 
 
+def nonblocking(addr, count, size):
+    """Sends COUNT non-blocking reads of SIZE bytes, one at a time; returns how many were served."""
+    s = connect(addr)
+    served = 0
+    for _ in range(int(count)):
+        s.sendall(bytes([1, int(size)]))
+        n = recv_exact(s, 1)[0]
+        recv_exact(s, n)
+        served += n == int(size)
+    s.close()
+    return served
+
+
 def main():
     addr, scenario, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     try:
@@ -96,6 +109,8 @@ def main():
             start = time.monotonic()
             read(addr, args[0], args[1])
             print("%.3f" % (time.monotonic() - start))
+        elif scenario == "nonblocking":  # nonblocking COUNT SIZE: prints how many were served
+            print(nonblocking(addr, args[0], args[1]))
         elif scenario == "unknown":  # an unknown command closes the connection
             s = connect(addr)
             s.sendall(b"\x07")

@@ -1,9 +1,11 @@
 #include "service/credentials.h"
 
 #include <gtest/gtest.h>
+
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
@@ -99,6 +101,33 @@ TEST(AdminCredentialTest, ChecksAgainstAConfiguredHash) {
   EXPECT_EQ(credential.Check(kKnownInstanceToken).error().code, ErrorCode::kUnauthenticated);
   EXPECT_EQ(credential.Check("").error().code, ErrorCode::kUnauthenticated);
   EXPECT_THROW(AdminCredential::FromHashHex("not hex"), std::invalid_argument);
+}
+
+TEST(AdminCredentialTest, AVendordataCredentialTakesOnlyVendordataTokens) {
+  const Token vendordata = Token::Generate(TokenKind::kVendordata);
+  EXPECT_EQ(vendordata.Reveal().substr(0, 4), "swv_");
+  const auto credential =
+      AdminCredential::FromHashHex(TokenHashToHex(vendordata.Hash()), TokenKind::kVendordata);
+  EXPECT_TRUE(credential.Check(vendordata.Reveal()).has_value());
+  EXPECT_FALSE(credential.Check(Token::Generate(TokenKind::kVendordata).Reveal()).has_value());
+  EXPECT_FALSE(credential.Check(kKnownAdminToken).has_value());
+  // The admin credential refuses a vendordata token even with the same body.
+  const auto admin = AdminCredential::FromHashHex(TokenHashToHex(vendordata.Hash()));
+  EXPECT_FALSE(admin.Check(vendordata.Reveal()).has_value());
+}
+
+TEST(TokenTest, DerivedTokensAreStablePerKeyAndContext) {
+  std::array<std::uint8_t, kTokenKeyBytes> key{};
+  key.fill(1);
+  const Token a = Token::Derive(TokenKind::kInstance, key, "ctx");
+  EXPECT_EQ(a.Reveal(), Token::Derive(TokenKind::kInstance, key, "ctx").Reveal());
+  EXPECT_NE(a.Reveal(), Token::Derive(TokenKind::kInstance, key, "ctx2").Reveal());
+  key[0] = 2;
+  EXPECT_NE(a.Reveal(), Token::Derive(TokenKind::kInstance, key, "ctx").Reveal());
+  // A derived token has the format of any other: it parses, with its checksum.
+  auto parsed = Token::Parse(a.Reveal(), TokenKind::kInstance);
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->Hash(), a.Hash());
 }
 
 class TokenFileTest : public ::testing::Test {

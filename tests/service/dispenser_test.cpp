@@ -127,6 +127,71 @@ TEST_F(DispenserTest, RateLimitRefusesWithAWaitAndChargesNothing) {
   EXPECT_EQ(registry_->Usage(kId)->bytes_issued, 3000U);  // the refusal counted nothing
 }
 
+// With a minimum charge, tiny draws cost the bucket the minimum: 2000 bytes of burst buy 31 draws
+// of one byte at 64 bytes each, not 2000.
+class DispenserMinChargeTest : public DispenserTest {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(BuildStack(dir_.path(), {.limiter_clock = &clock_,
+                                         .bytes_issued = &bytes_issued_,
+                                         .min_charge_bytes = 64})
+                    .has_value());
+    auto created = RegisterInstance(kId);
+    ASSERT_TRUE(created.has_value());
+    instance_ = created->instance;
+  }
+};
+
+TEST_F(DispenserMinChargeTest, TinyDrawsAreChargedTheMinimum) {
+  std::array<std::uint8_t, 1> one{};
+  int granted = 0;
+  for (int i = 0; i < 2000 && dispenser_->Draw(instance_, one, UsageTransport::kHttp).has_value();
+       ++i)
+    ++granted;
+  EXPECT_EQ(granted, 2000 / 64);
+  std::chrono::milliseconds wait{0};
+  auto refused = dispenser_->Draw(instance_, one, UsageTransport::kPollen, &wait);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kResourceExhausted);
+  EXPECT_EQ(wait, std::chrono::milliseconds(48));  // 2000 - 31 * 64 = 16 held, 48 missing
+  dispenser_->FlushUsage();
+  EXPECT_EQ(registry_->Usage(kId)->bytes_issued, 31U);  // usage counts the bytes handed out
+}
+
+TEST_F(DispenserMinChargeTest, EveryTransportAndReservePayTheMinimum) {
+  // Reserve is what the EGD server calls; Draw is what HTTP, OpenStack and pollen call.
+  EXPECT_TRUE(dispenser_->Reserve(instance_, 1).granted);  // 64 charged, 1936 left
+  std::array<std::uint8_t, 1> one{};
+  for (const UsageTransport transport : {UsageTransport::kHttp, UsageTransport::kOpenStack,
+                                         UsageTransport::kPollen, UsageTransport::kEgd}) {
+    EXPECT_TRUE(dispenser_->Draw(instance_, one, transport).has_value());  // 4 x 64
+  }
+  std::array<std::uint8_t, 1680> rest{};  // 2000 - 5 * 64 = 1680 exactly
+  EXPECT_TRUE(dispenser_->Draw(instance_, rest, UsageTransport::kHttp).has_value());
+  EXPECT_FALSE(dispenser_->Reserve(instance_, 1).granted);
+}
+
+TEST_F(DispenserMinChargeTest, ChargeIsTheBytesAboveTheMinimumAndNeverPastTheBurst) {
+  EXPECT_EQ(dispenser_->ChargeFor(1, {1000, 2000}), 64U);
+  EXPECT_EQ(dispenser_->ChargeFor(64, {1000, 2000}), 64U);
+  EXPECT_EQ(dispenser_->ChargeFor(500, {1000, 2000}), 500U);
+  EXPECT_EQ(dispenser_->ChargeFor(1, {10, 10}), 10U);  // a burst under the minimum still serves
+  EXPECT_EQ(dispenser_->ChargeFor(1, {0, 0}), 64U);    // unlimited: the charge does not matter
+  instance_.rate_limit = RateLimit{10, 10};
+  std::array<std::uint8_t, 1> one{};
+  EXPECT_TRUE(dispenser_->Draw(instance_, one, UsageTransport::kHttp).has_value());
+  EXPECT_FALSE(dispenser_->Draw(instance_, one, UsageTransport::kHttp).has_value());
+}
+
+TEST_F(DispenserTest, WithoutAMinimumTheChargeIsTheBytes) {
+  std::array<std::uint8_t, 1> one{};
+  int granted = 0;
+  for (int i = 0; i < 2100 && dispenser_->Draw(instance_, one, UsageTransport::kHttp).has_value();
+       ++i)
+    ++granted;
+  EXPECT_EQ(granted, 2000);
+}
+
 TEST_F(DispenserTest, InstanceLimitOverridesTheDefault) {
   instance_.rate_limit = RateLimit{10, 10};
   EXPECT_EQ(dispenser_->LimitsFor(instance_).burst_bytes, 10U);

@@ -85,6 +85,29 @@ TEST(MetricsTest, CounterIgnoresNegativeAndGaugeGoesDown) {
   EXPECT_EQ(g.Value(), -3);
 }
 
+TEST(MetricsTest, FamilyCapsChildrenAndCountsTheRestAsOther) {
+  MetricsRegistry registry;
+  auto& family = registry.AddCounter("c", "C.", {"a", "b"});
+  for (std::size_t i = 0; i < kMaxFamilyChildren + 500; ++i) {
+    family.WithLabels({"v" + std::to_string(i), "x"}).Increment();
+  }
+  std::size_t children = 0;
+  double other = 0;
+  family.ForEach([&](const std::vector<std::string>& values, const Counter& c) {
+    ++children;
+    if (values == std::vector<std::string>{"other", "other"}) other = c.Value();
+  });
+  EXPECT_EQ(children, kMaxFamilyChildren + 1);
+  EXPECT_EQ(other, 500);
+  // Children made before the cap keep their own series.
+  family.WithLabels({"v0", "x"}).Increment();
+  family.ForEach([&](const std::vector<std::string>& values, const Counter& c) {
+    if (values[0] == "v0") {
+      EXPECT_EQ(c.Value(), 2);
+    }
+  });
+}
+
 TEST(MetricsTest, ConcurrentIncrementsAreNotLost) {
   MetricsRegistry registry;
   auto& family = registry.AddCounter("c", "C.", {"t"});

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <array>
 #include <atomic>
 #include <filesystem>
 #include <stdexcept>
@@ -167,36 +168,109 @@ TEST_F(RegistryTest, ListAndCountPassThrough) {
   EXPECT_TRUE(registry_.Ping().has_value());
 }
 
-TEST_F(RegistryTest, VendordataRegistersOnceAndRotatesAfter) {
-  const std::string body = std::string(R"({"project-id": "p1", "instance-id": ")") + kUpperId +
-                           R"(", "hostname": "vm1", "metadata": {"a": "b"}, "image-id": "i",
+// A fixed derivation key for the vendordata tests.
+std::array<std::uint8_t, kTokenKeyBytes> TestKey(std::uint8_t fill) {
+  std::array<std::uint8_t, kTokenKeyBytes> key{};
+  key.fill(fill);
+  return key;
+}
+
+const std::string kVendordataBody =
+    std::string(R"({"project-id": "p1", "instance-id": ")") + kUpperId +
+    R"(", "hostname": "vm1", "metadata": {"a": "b"}, "image-id": "i",
                                "user-data": null, "boot-roles": "member"})";
-  auto first = registry_.RegisterFromVendordata(body);
+
+TEST_F(RegistryTest, VendordataRegistersOnceAndKeepsTheGuestsToken) {
+  const auto key = TestKey(7);
+  int rotations = 0;
+  registry_.Subscribe([&rotations](const InstanceEvent& event) {
+    if (event.change == InstanceChange::kTokenRotated) ++rotations;
+  });
+  auto first = registry_.RegisterFromVendordata(kVendordataBody, key);
   ASSERT_TRUE(first.has_value()) << first.error().message;
   EXPECT_TRUE(first->created);
   EXPECT_EQ(first->instance.id, kId);
   EXPECT_EQ(first->instance.hostname, "vm1");
   EXPECT_EQ(first->instance.metadata.at("a"), "b");
-  auto second = registry_.RegisterFromVendordata(body);
-  ASSERT_TRUE(second.has_value());
-  EXPECT_FALSE(second->created);
-  EXPECT_EQ(second->instance, first->instance);
-  EXPECT_NE(second->token, first->token);
-  EXPECT_EQ(registry_.Authenticate(first->token).error().code, ErrorCode::kUnauthenticated);
-  EXPECT_EQ(registry_.Authenticate(second->token)->id, kId);
+  // Nova calls again whenever its metadata cache expires: the guest's token must keep working.
+  for (int call = 0; call < 5; ++call) {
+    auto again = registry_.RegisterFromVendordata(kVendordataBody, key);
+    ASSERT_TRUE(again.has_value());
+    EXPECT_FALSE(again->created);
+    EXPECT_EQ(again->instance, first->instance);
+    EXPECT_EQ(again->token, first->token);
+  }
+  EXPECT_EQ(registry_.Authenticate(first->token)->id, kId);
+  EXPECT_EQ(rotations, 0);
   EXPECT_EQ(*registry_.CountByState(), (StateCounts{1, 0}));
+}
 
+TEST_F(RegistryTest, VendordataTokenDependsOnTheKey) {
+  auto first = registry_.RegisterFromVendordata(kVendordataBody, TestKey(7));
+  ASSERT_TRUE(first.has_value());
+  // Another key does not derive the stored token, so the call replaces it (as after an admin
+  // rotation), once; the new token is then stable under that key.
+  auto other = registry_.RegisterFromVendordata(kVendordataBody, TestKey(8));
+  ASSERT_TRUE(other.has_value());
+  EXPECT_NE(other->token, first->token);
+  EXPECT_EQ(registry_.RegisterFromVendordata(kVendordataBody, TestKey(8))->token, other->token);
+}
+
+TEST_F(RegistryTest, VendordataAfterAnAdminRotationIssuesANewStableToken) {
+  const auto key = TestKey(7);
+  auto first = registry_.RegisterFromVendordata(kVendordataBody, key);
+  ASSERT_TRUE(first.has_value());
+  auto rotated = registry_.RotateToken(kId);  // e.g. after first->token leaked
+  ASSERT_TRUE(rotated.has_value());
+  auto next = registry_.RegisterFromVendordata(kVendordataBody, key);
+  ASSERT_TRUE(next.has_value());
+  EXPECT_NE(next->token, first->token);  // the leaked token does not come back
+  EXPECT_NE(next->token, *rotated);
+  EXPECT_EQ(registry_.Authenticate(first->token).error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(registry_.Authenticate(*rotated).error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(registry_.RegisterFromVendordata(kVendordataBody, key)->token, next->token);
+  EXPECT_EQ(registry_.Authenticate(next->token)->id, kId);
+  EXPECT_EQ(*store_->TokenEpoch(kId), 1U);
+}
+
+TEST_F(RegistryTest, VendordataForAnAdminCreatedInstanceReplacesItsTokenOnce) {
+  auto created = registry_.Create(NewInstance());
+  ASSERT_TRUE(created.has_value());
+  auto first = registry_.RegisterFromVendordata(kVendordataBody, TestKey(7));
+  ASSERT_TRUE(first.has_value());
+  EXPECT_FALSE(first->created);
+  EXPECT_NE(first->token, created->token);
+  EXPECT_EQ(registry_.RegisterFromVendordata(kVendordataBody, TestKey(7))->token, first->token);
+}
+
+TEST_F(RegistryTest, APurgedAndReRegisteredIdDoesNotGetItsOldTokenBack) {
+  const auto key = TestKey(7);
+  auto first = registry_.RegisterFromVendordata(kVendordataBody, key);
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(registry_.Delete(kId).has_value());
+  now_ += 1000;
+  auto again = registry_.RegisterFromVendordata(kVendordataBody, key);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE(again->created);
+  EXPECT_NE(again->token, first->token);
+}
+
+TEST_F(RegistryTest, VendordataRefusesOtherProjectsRevokedAndMalformed) {
+  const auto key = TestKey(7);
+  ASSERT_TRUE(registry_.RegisterFromVendordata(kVendordataBody, key).has_value());
   const std::string other_project =
       std::string(R"({"project-id": "p2", "instance-id": ")") + kId + R"("})";
-  EXPECT_EQ(registry_.RegisterFromVendordata(other_project).error().code,
+  EXPECT_EQ(registry_.RegisterFromVendordata(other_project, key).error().code,
             ErrorCode::kPermissionDenied);
   ASSERT_TRUE(registry_.Revoke(kId).has_value());
-  EXPECT_EQ(registry_.RegisterFromVendordata(body).error().code, ErrorCode::kPermissionDenied);
-  EXPECT_EQ(registry_.RegisterFromVendordata("{}").error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(registry_.RegisterFromVendordata(kVendordataBody, key).error().code,
+            ErrorCode::kPermissionDenied);
+  EXPECT_EQ(registry_.RegisterFromVendordata("{}", key).error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(registry_
                 .RegisterFromVendordata(
                     R"({"project-id": "p1", "instance-id": "00000000-0000-4000-8000-000000000002",
-                        "hostname": "bad_host"})")
+                        "hostname": "bad_host"})",
+                    key)
                 .error()
                 .code,
             ErrorCode::kFailedPrecondition);

@@ -60,5 +60,16 @@ TEST(JsonErrorTest, ParseJsonBodyChecksTypeSizeAndSyntax) {
   EXPECT_NE(res.body.find("\"code\":\"invalid_argument\""), std::string::npos);
 }
 
+TEST(JsonErrorTest, ParseJsonBodyRefusesDeepNestingWith400) {
+  httplib::Request req;
+  req.set_header("Content-Type", "application/json");
+  req.body = R"({"vendor_data":)" + std::string(60000, '[') + std::string(60000, ']') + "}";
+  auto deep = ParseJsonBody(req, req.body.size());
+  ASSERT_FALSE(deep.has_value());
+  EXPECT_EQ(deep.error().status, 400);
+  EXPECT_EQ(deep.error().code, "invalid_argument");
+  EXPECT_EQ(deep.error().message, "request body nests arrays or objects deeper than 64 levels");
+}
+
 }  // namespace
 }  // namespace seedwell
