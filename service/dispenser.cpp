@@ -10,12 +10,22 @@
 namespace seedwell {
 
 Dispenser::Dispenser(EntropyService& entropy, Registry& registry, RateLimiter& limiter,
-                     BucketLimits default_limits, Family<Counter>* bytes_issued)
+                     BucketLimits default_limits, Family<Counter>* bytes_issued,
+                     Family<Counter>* refusals)
     : entropy_(entropy),
       registry_(registry),
       limiter_(limiter),
       default_limits_(default_limits),
-      bytes_issued_(bytes_issued) {}
+      bytes_issued_(bytes_issued),
+      refusals_(refusals) {
+  // Every transport's series exists from the start (at 0), so that rate() and increase() in
+  // alerting rules see the first refusal.
+  if (refusals_ != nullptr) {
+    for (const UsageTransport transport : kUsageTransports) {
+      (void)refusals_->WithLabels({std::string(UsageTransportName(transport))});
+    }
+  }
+}
 
 BucketLimits Dispenser::LimitsFor(const Instance& instance) const {
   if (instance.rate_limit) {
@@ -45,6 +55,11 @@ Result<void> Dispenser::Fill(const Instance& instance, std::span<std::uint8_t> o
   return {};
 }
 
+void Dispenser::RecordRefusal(UsageTransport transport) {
+  if (refusals_ == nullptr) return;
+  refusals_->WithLabels({std::string(UsageTransportName(transport))}).Increment();
+}
+
 Result<void> Dispenser::Draw(const Instance& instance, std::span<std::uint8_t> out,
                              UsageTransport transport, std::chrono::milliseconds* retry_after) {
   if (instance.state != InstanceState::kActive) {
@@ -52,6 +67,7 @@ Result<void> Dispenser::Draw(const Instance& instance, std::span<std::uint8_t> o
   }
   const Acquisition acquired = Reserve(instance, out.size());
   if (!acquired.granted) {
+    RecordRefusal(transport);
     if (retry_after != nullptr) *retry_after = acquired.retry_after;
     return Fail(ErrorCode::kResourceExhausted, acquired.global ? "service-wide rate limit reached"
                                                                : "instance rate limit reached");

@@ -7,7 +7,9 @@
 // FlushUsage (the serve loop calls it every second), so a guest request never waits for a
 // database write; the admin API's usage therefore lags by at most one flush period. Transport
 // names are mapped onto the fixed set of service/usage_transport.h (an unknown name counts as
-// "other"), which bounds both the pending map and the metric's label values.
+// "other"), which bounds both the pending map and the metric's label values. Requests refused
+// (or, for EGD's blocking reads, held back) by a rate limit are counted per transport in the
+// optional refusals family, which operators alert on.
 #pragma once
 
 #include <chrono>
@@ -31,10 +33,11 @@ namespace seedwell {
 class Dispenser {
  public:
   // Dispenser draws from |entropy|, charges |limiter| (instances without their own rate_limit get
-  // |default_limits|) and records usage in |registry|; |bytes_issued| (labelled by transport) may
-  // be null. All must outlive it.
+  // |default_limits|) and records usage in |registry|; |bytes_issued| and |refusals| (both
+  // labelled by transport) may be null. All must outlive it.
   Dispenser(EntropyService& entropy, Registry& registry, RateLimiter& limiter,
-            BucketLimits default_limits, Family<Counter>* bytes_issued = nullptr);
+            BucketLimits default_limits, Family<Counter>* bytes_issued = nullptr,
+            Family<Counter>* refusals = nullptr);
 
   // LimitsFor returns the bucket limits that apply to |instance|.
   BucketLimits LimitsFor(const Instance& instance) const;
@@ -50,9 +53,14 @@ class Dispenser {
                     UsageTransport transport);
 
   // Draw is Reserve then Fill. kPermissionDenied for a revoked instance; kResourceExhausted when
-  // over the limit, with the wait stored in |*retry_after| when it is not null.
+  // over the limit (counted by RecordRefusal), with the wait stored in |*retry_after| when it is
+  // not null.
   Result<void> Draw(const Instance& instance, std::span<std::uint8_t> out, UsageTransport transport,
                     std::chrono::milliseconds* retry_after = nullptr);
+
+  // RecordRefusal counts one request under |transport| refused, or made to wait, by a rate limit
+  // (Draw does it itself; callers of Reserve do it when they are refused). It never fails.
+  void RecordRefusal(UsageTransport transport);
 
   // FlushUsage writes the usage summed since the last flush to the registry, one record per
   // instance and transport. Failures are logged and the bytes kept for the next flush, except for
@@ -65,6 +73,7 @@ class Dispenser {
   RateLimiter& limiter_;
   const BucketLimits default_limits_;
   Family<Counter>* bytes_issued_;
+  Family<Counter>* refusals_;
   std::mutex usage_mu_;
   // UsageKey is (instance id, transport).
   using UsageKey = std::pair<std::string, UsageTransport>;

@@ -30,6 +30,7 @@ struct ServiceStackOptions {
   BucketLimits default_limits{1000, 2000};  // for instances without their own rate_limit
   const Clock* limiter_clock = nullptr;     // the rate limiter's clock; null: the steady clock
   Family<Counter>* bytes_issued = nullptr;  // the Dispenser's metric, optional
+  Family<Counter>* refusals = nullptr;      // the Dispenser's rate-limit refusals, optional
 };
 
 class ServiceStack {
@@ -53,8 +54,9 @@ class ServiceStack {
     const Clock& clock =
         options.limiter_clock != nullptr ? *options.limiter_clock : SteadyClock::Instance();
     limiter_ = std::make_unique<RateLimiter>(clock, BucketLimits{});
-    dispenser_ = std::make_unique<Dispenser>(*entropy_, *registry_, *limiter_,
-                                             options.default_limits, options.bytes_issued);
+    dispenser_ =
+        std::make_unique<Dispenser>(*entropy_, *registry_, *limiter_, options.default_limits,
+                                    options.bytes_issued, options.refusals);
     return {};
   }
 
