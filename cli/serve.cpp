@@ -19,6 +19,7 @@
 #include "api/routes/health_routes.h"
 #include "api/routes/serve_metrics.h"
 #include "cli/descriptor_budget.h"
+#include "api/routes/source_routes.h"
 #include "cli/egd_service.h"
 #include "cli/entropy_flags.h"
 #include "cli/state_dir.h"
@@ -184,7 +185,8 @@ int RunServe(ServeConfig config) {
                         {config.global_rate_bytes_per_second, config.global_burst_bytes});
     Dispenser dispenser(**entropy, registry, limiter,
                         {config.rate_bytes_per_second, config.rate_burst_bytes},
-                        &serve_metrics.bytes_issued(), config.rate_min_charge_bytes);
+                        &serve_metrics.bytes_issued(), &serve_metrics.rate_limit_refusals(),
+                        config.rate_min_charge_bytes);
     UsageFlusher flusher(dispenser);
     AppContext ctx{.guest_options = config.guest,
                    .store = *store,
@@ -223,6 +225,7 @@ int RunServe(ServeConfig config) {
     RegisterHealthRoutes(admin_server, ctx);
     RegisterAdminRoutes(admin_server, ctx);
     RegisterConfigDriveRoutes(admin_server, ctx);
+    RegisterSourceRoutes(admin_server, ctx);
     const auto guest_api = GuestApi::Create(ctx);  // owns identity, Issuer, batcher
     RegisterGuestRoutes(guest, *guest_api);
     guest.SetRequestObserver(

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "cli/option_registration.h"
+#include "crypto/conditioner.h"
 #include "crypto/egd_source.h"
 
 namespace seedwell {
@@ -32,6 +33,33 @@ const std::set<std::string>& KnownSources() {
   static const std::set<std::string> known = {"rdseed", "rdrand", "hwrng", "kernel",
                                               EgdSource::kSourceName};
   return known;
+}
+
+// KindOfSource returns the kind of a known source name (KnownSources), for the seeding policy.
+SourceKind KindOfSource(const std::string& name) {
+  if (name == "kernel") return SourceKind::kKernel;
+  if (name == EgdSource::kSourceName) return SourceKind::kUpstream;
+  return SourceKind::kHardware;  // rdseed, rdrand, hwrng
+}
+
+// CheckSourcesCanSeed refuses a source list that could never meet the seeding policy, however
+// healthy its sources: otherwise the service would start and answer 503 forever.
+Result<void> CheckSourcesCanSeed(const ServeConfig& c) {
+  if (c.sources.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "--sources must name at least one entropy source");
+  }
+  std::vector<SourceKind> kinds;
+  for (const auto& name : c.sources) kinds.push_back(KindOfSource(name));
+  SeedingPolicy policy;
+  policy.allow_kernel_only = c.allow_kernel_only;
+  policy.allow_upstream_only = c.upstream_egd.allow_upstream_only;
+  if (auto reachable = CheckPolicyReachable(kinds, policy); !reachable) {
+    std::string listed;
+    for (const auto& name : c.sources) listed += (listed.empty() ? "" : ",") + name;
+    return Fail(ErrorCode::kInvalidArgument,
+                "--sources " + listed + ": " + reachable.error().message);
+  }
+  return {};
 }
 
 std::string DirOf(const std::string& state_dir, const char* leaf) {
@@ -76,14 +104,17 @@ void AddServeOptions(CLI::App& serve, ServeConfig& c) {
   AddSetting(serve, "database", c.database, "SQLite database file (default STATE/seedwell.db)");
   AddSetting(serve, "sources", c.sources,
              "Entropy sources to use: rdseed, rdrand, hwrng, kernel, upstream-egd (needs "
-             "--upstream-egd)")
+             "--upstream-egd); at least one hardware source, unless --allow-kernel-only or "
+             "--allow-upstream-only")
       ->delimiter(',');
   AddSetting(serve, "require-sources", c.require_sources,
              "Sources that must be healthy for seeding (default: any hardware source)")
       ->delimiter(',');
   AddSettingFlag(serve, "allow-kernel-only", c.allow_kernel_only,
                  "Allow seeding from the kernel alone when no hardware source is healthy");
-  AddSetting(serve, "hwrng-path", c.hwrng_path, "Hardware RNG device to read (TPM, virtio-rng)");
+  AddSetting(serve, "hwrng-path", c.hwrng_path,
+             "Hardware RNG device to read (TPM, virtio-rng); a FIFO works too, to simulate a "
+             "failing source (docs/security.md)");
   AddSetting(serve, "reseed-interval", c.reseed_interval_s, "Seconds between DRBG reseeds")
       ->check(CLI::Range(1, 86400));
   AddSetting(serve, "reseed-bytes", c.reseed_bytes, "Bytes of DRBG output after which it reseeds");
@@ -148,6 +179,7 @@ Result<void> FinishServeConfig(ServeConfig& c) {
                   "required source '" + name + "' is not in --sources");
     }
   }
+  SEEDWELL_RETURN_IF_ERROR(CheckSourcesCanSeed(c));
   if (c.admin_tls_cert.empty() != c.admin_tls_key.empty()) {
     return Fail(ErrorCode::kInvalidArgument, "--admin-tls-cert and --admin-tls-key go together");
   }

@@ -64,7 +64,10 @@ std::size_t Conditioner::DrawBytes(double h) {
 Result<std::unique_ptr<Conditioner>> Conditioner::Create(
     std::vector<std::unique_ptr<MonitoredSource>> sources, const Clock& clock,
     SeedingPolicy policy) {
-  if (sources.empty()) return Fail(ErrorCode::kInvalidArgument, "conditioner: no entropy sources");
+  if (sources.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "no entropy source is available (none of those configured exists here)");
+  }
   std::set<std::string_view> names;
   for (const auto& source : sources) {
     if (source == nullptr) return Fail(ErrorCode::kInvalidArgument, "conditioner: null source");
@@ -76,9 +79,13 @@ Result<std::unique_ptr<Conditioner>> Conditioner::Create(
   for (const std::string& required : policy.required_sources) {
     if (!names.contains(required)) {
       return Fail(ErrorCode::kInvalidArgument,
-                  "conditioner: required source " + required + " is not configured");
+                  "required source " + required + " is not configured or does not exist here");
     }
   }
+  std::vector<SourceKind> kinds;
+  kinds.reserve(sources.size());
+  for (const auto& source : sources) kinds.push_back(source->Kind());
+  SEEDWELL_RETURN_IF_ERROR(CheckPolicyReachable(kinds, policy));
   return std::unique_ptr<Conditioner>(
       new Conditioner(std::move(sources), clock, std::move(policy)));
 }
@@ -151,6 +158,37 @@ std::vector<SourceStatus> Conditioner::Statuses() const {
   out.reserve(sources_.size());
   for (const auto& source : sources_) out.push_back(source->Status());
   return out;
+}
+
+Result<SourceStatus> Conditioner::ResetSource(std::string_view name) {
+  for (const auto& source : sources_) {
+    if (source->Name() != name) continue;
+    (void)source->Reset();  // the outcome is in the status (state, last_failure)
+    return source->Status();
+  }
+  return Fail(ErrorCode::kNotFound, "no entropy source named " + std::string(name));
+}
+
+Result<void> CheckPolicyReachable(std::span<const SourceKind> kinds, const SeedingPolicy& policy) {
+  bool kernel = false;
+  bool upstream = false;
+  for (const SourceKind kind : kinds) {
+    if (kind == SourceKind::kHardware) return {};
+    if (kind == SourceKind::kKernel) {
+      if (policy.allow_kernel_only) return {};
+      kernel = true;
+    }
+    if (kind == SourceKind::kUpstream) {
+      if (policy.allow_upstream_only) return {};
+      upstream = true;
+    }
+  }
+  std::string why =
+      "the seeding policy can never be met: none of the sources is hardware (rdseed, rdrand, "
+      "hwrng)";
+  if (kernel) why += "; the kernel alone counts only with --allow-kernel-only";
+  if (upstream) why += "; an upstream EGD source alone counts only with --allow-upstream-only";
+  return Fail(ErrorCode::kInvalidArgument, why);
 }
 
 // ---------------------------------------------------------------------------------------------

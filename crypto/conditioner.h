@@ -17,7 +17,9 @@
 // Policy (fail closed). A seed is refused with kUnavailable, and the output wiped, unless (1) at
 // least one source of kind kHardware contributed, or allow_kernel_only is set and the kernel did;
 // and (2) if required_sources is non-empty, at least one of the named sources contributed. The
-// next call tries again, so seeding resumes by itself once a source recovers.
+// next call tries again, so seeding resumes by itself once a source recovers. A policy that no
+// source present could ever meet (only the kernel without allow_kernel_only, say) is refused by
+// Create, so that a misconfigured service stops at start instead of answering 503 forever.
 //
 // Every source read goes into one locked SecretBuffer that is wiped after hashing, and the hash
 // state is wiped on every path.
@@ -62,8 +64,8 @@ class Conditioner final : public SeedProvider {
   static constexpr std::size_t kMaxDrawBytes = 1024;
 
   // Create takes ownership of |sources| and reads time from |clock| (which must outlive it). It
-  // returns kInvalidArgument if there are no sources, two share a name, or |policy| requires a
-  // name that no source has.
+  // returns kInvalidArgument if there are no sources, two share a name, |policy| requires a name
+  // that no source has, or CheckPolicyReachable fails for the sources' kinds.
   static Result<std::unique_ptr<Conditioner>> Create(
       std::vector<std::unique_ptr<MonitoredSource>> sources, const Clock& clock,
       SeedingPolicy policy = {});
@@ -74,6 +76,11 @@ class Conditioner final : public SeedProvider {
 
   // Statuses returns a snapshot of every source, in the order they were given.
   std::vector<SourceStatus> Statuses() const;
+
+  // ResetSource resets the source named |name| (MonitoredSource::Reset: reruns its start-up test
+  // now) and returns its status afterwards; kNotFound if no source has that name. A source that
+  // fails the start-up test again is reported in the status, not as an error.
+  Result<SourceStatus> ResetSource(std::string_view name);
 
   // DrawBytes returns how many bytes are read per seed from a source of min-entropy |h| per byte:
   // ceil(256 / h), at most kMaxDrawBytes.
@@ -91,6 +98,11 @@ class Conditioner final : public SeedProvider {
   std::uint64_t counter_ = 0;
   SecretBuffer scratch_;
 };
+
+// CheckPolicyReachable returns kInvalidArgument, saying why, when sources of |kinds| could never
+// satisfy |policy| even all healthy: none is kHardware, and neither a kKernel source with
+// allow_kernel_only nor a kUpstream one with allow_upstream_only is among them.
+Result<void> CheckPolicyReachable(std::span<const SourceKind> kinds, const SeedingPolicy& policy);
 
 // SourceOptions chooses which sources DetectSources tries.
 struct SourceOptions {

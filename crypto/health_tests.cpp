@@ -107,31 +107,80 @@ void AdaptiveProportionTest::Reset() {
   count_ = 0;
 }
 
-HealthTests::HealthTests(double h, double alpha)
-    : rct_(RepetitionCountCutoff(h, alpha)),
-      apt_(AdaptiveProportionCutoff(h, alpha, kAptWindowNonBinary), kAptWindowNonBinary) {}
+std::string_view HealthTestKindName(HealthTestKind kind) {
+  switch (kind) {
+    case HealthTestKind::kNone:
+      return "none";
+    case HealthTestKind::kRct:
+      return "rct";
+    case HealthTestKind::kApt:
+      return "apt";
+    case HealthTestKind::kStartup:
+      return "startup";
+  }
+  return "unknown";
+}
 
-Result<void> HealthTests::Feed(std::span<const std::uint8_t> samples) {
-  for (const std::uint8_t sample : samples) {
-    // Feed both tests every sample so that their state stays in step.
-    const bool rct_ok = rct_.Feed(sample);
-    const bool apt_ok = apt_.Feed(sample);
+namespace {
+
+double CheckedPermanentAlpha(double alpha, double permanent_alpha) {
+  if (!(permanent_alpha > 0.0 && permanent_alpha <= alpha)) {
+    throw std::invalid_argument("health tests: need 0 < permanent alpha <= alpha");
+  }
+  return permanent_alpha;
+}
+
+}  // namespace
+
+HealthTests::HealthTests(double h, double alpha, double permanent_alpha)
+    : rct_(RepetitionCountCutoff(h, alpha)),
+      apt_(AdaptiveProportionCutoff(h, alpha, kAptWindowNonBinary), kAptWindowNonBinary),
+      rct_permanent_(RepetitionCountCutoff(h, CheckedPermanentAlpha(alpha, permanent_alpha))),
+      apt_permanent_(AdaptiveProportionCutoff(h, permanent_alpha, kAptWindowNonBinary),
+                     kAptWindowNonBinary) {}
+
+HealthVerdict HealthTests::Feed(std::span<const std::uint8_t> samples) {
+  HealthVerdict verdict;
+  std::size_t i = 0;
+  for (; i < samples.size() && verdict.ok(); ++i) {
+    // Feed every test every sample so that their state stays in step.
+    const bool rct_ok = rct_.Feed(samples[i]);
+    const bool apt_ok = apt_.Feed(samples[i]);
+    const bool rct_permanent_ok = rct_permanent_.Feed(samples[i]);
+    const bool apt_permanent_ok = apt_permanent_.Feed(samples[i]);
+    verdict.permanent = !rct_permanent_ok || !apt_permanent_ok;
     if (!rct_ok) {
-      return Fail(ErrorCode::kInternal,
-                  "repetition count test failed (cutoff " + std::to_string(rct_.cutoff()) + ")");
-    }
-    if (!apt_ok) {
-      return Fail(ErrorCode::kInternal, "adaptive proportion test failed (cutoff " +
-                                            std::to_string(apt_.cutoff()) + " in " +
-                                            std::to_string(apt_.window()) + ")");
+      verdict.failed = HealthTestKind::kRct;
+    } else if (!apt_ok) {
+      verdict.failed = HealthTestKind::kApt;
     }
   }
-  return {};
+  if (verdict.ok()) return verdict;
+  // The rest of these samples will be discarded; they still tell whether the failure is
+  // permanent (a stuck source keeps repeating past the stricter cutoff).
+  for (; i < samples.size() && !verdict.permanent; ++i) {
+    const bool rct_permanent_ok = rct_permanent_.Feed(samples[i]);
+    const bool apt_permanent_ok = apt_permanent_.Feed(samples[i]);
+    verdict.permanent = !rct_permanent_ok || !apt_permanent_ok;
+  }
+  const std::string level = verdict.permanent ? "permanent" : "intermittent";
+  if (verdict.failed == HealthTestKind::kRct) {
+    const int cutoff = verdict.permanent ? rct_permanent_.cutoff() : rct_.cutoff();
+    verdict.message =
+        "repetition count test failed (" + level + " cutoff " + std::to_string(cutoff) + ")";
+  } else {
+    const int cutoff = verdict.permanent ? apt_permanent_.cutoff() : apt_.cutoff();
+    verdict.message = "adaptive proportion test failed (" + level + " cutoff " +
+                      std::to_string(cutoff) + " in " + std::to_string(apt_.window()) + ")";
+  }
+  return verdict;
 }
 
 void HealthTests::Reset() {
   rct_.Reset();
   apt_.Reset();
+  rct_permanent_.Reset();
+  apt_permanent_.Reset();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -171,8 +220,7 @@ Result<void> HealthTestSelfCheck() {
 
   HealthTests both(kH);
   if (auto r = both.Feed(good); !r) {
-    return Fail(ErrorCode::kInternal,
-                "health self-check: good sequence rejected: " + r.error().message);
+    return Fail(ErrorCode::kInternal, "health self-check: good sequence rejected: " + r.message);
   }
 
   std::array<std::uint8_t, kSelfCheckBytes> stuck{};
@@ -180,6 +228,12 @@ Result<void> HealthTestSelfCheck() {
   RepetitionCountTest rct(RepetitionCountCutoff(kH, kIntermittentAlpha));
   if (Passes(rct, stuck)) {
     return Fail(ErrorCode::kInternal, "health self-check: stuck sequence not detected by RCT");
+  }
+  HealthTests stuck_tests(kH);
+  if (const HealthVerdict v = stuck_tests.Feed(stuck);
+      v.failed != HealthTestKind::kRct || !v.permanent) {
+    return Fail(ErrorCode::kInternal,
+                "health self-check: stuck sequence not a permanent RCT failure");
   }
 
   // Every fourth byte is zero, the rest good: no long runs, but zero has probability > 1/4.

@@ -15,11 +15,20 @@
 //    binomial upper tail in log space with long double (lgammal), summing from the top down so that
 //    no cancellation occurs, rather than reading a table.
 //
-// Alpha. We use alpha = 2^-30 (kIntermittentAlpha), the intermittent-alarm level used by
-// jitterentropy and listed in specs/randomness.md: a failure quarantines the source, which is then
-// retried with back-off, so a rare false alarm costs a retry, never output. With 1024-sample
-// start-up tests and continuous testing, a healthy source sees a false alarm about once per 2^30
-// windows.
+// Two alarms. SP 800-90B 4.3 (requirements 1 and 2) and 4.4 let a health test distinguish an
+// intermittent failure, after which the source may be retried, from a permanent one, after which
+// it must not be used until it is reset. Every sample feeds both tests at two cutoffs:
+//  - intermittent, alpha = 2^-30 (kIntermittentAlpha): the source is quarantined and retried with
+//    back-off, so a rare false alarm costs a retry, never output. With 1024-sample start-up tests
+//    and continuous testing, a healthy source sees a false alarm about once per 2^30 windows.
+//  - permanent, alpha = 2^-60 (kPermanentAlpha): the same run or window count reaching a cutoff
+//    that a source of the assessed H crosses by chance with probability at most 2^-60 (about
+//    double the RCT cutoff). The source is disabled until an operator resets it or the process
+//    restarts. This is jitterentropy's split (jitterentropy-health.c: an intermittent and a
+//    permanent RCT and APT cutoff, at alpha 2^-30 and 2^-60). A stuck source crosses it within
+//    one read or start-up test, because after an intermittent failure the rest of the samples
+//    of that call are still fed (and discarded) to see whether the permanent cutoff follows.
+// Cutoffs for H = 8 / 4 / 2: RCT 5 / 9 / 16 intermittent, 9 / 16 / 31 permanent (4.4.1's formula).
 //
 // Samples are secret: the tests keep only the current RCT value and the APT reference value, both
 // in memory that is wiped by Reset() and on destruction, and never put them in error messages.
@@ -28,6 +37,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include "crypto/result.h"
 
@@ -35,6 +46,9 @@ namespace seedwell {
 
 // kIntermittentAlpha is the false-positive probability of one test for the intermittent alarm.
 inline constexpr double kIntermittentAlpha = 0x1p-30;
+
+// kPermanentAlpha is the false-positive probability of one test for the permanent alarm.
+inline constexpr double kPermanentAlpha = 0x1p-60;
 
 // kAptWindowNonBinary and kAptWindowBinary are the APT window sizes of SP 800-90B 4.4.2.
 inline constexpr std::size_t kAptWindowNonBinary = 512;
@@ -98,30 +112,58 @@ class AdaptiveProportionTest {
   int count_ = 0;         // occurrences of reference_ in the current window
 };
 
-// HealthTests runs both continuous tests over a stream of 8-bit samples with cutoffs computed for
-// min-entropy |h| per sample and kIntermittentAlpha. Not thread-safe.
+// HealthTestKind names a health test, for failure reports and the metric label `test`.
+enum class HealthTestKind {
+  kNone,     // no test failed
+  kRct,      // the Repetition Count Test (SP 800-90B 4.4.1)
+  kApt,      // the Adaptive Proportion Test (SP 800-90B 4.4.2)
+  kStartup,  // either test, during the start-up test (SP 800-90B 4.3); set by MonitoredSource
+};
+
+// HealthTestKindName returns "none", "rct", "apt" or "startup".
+std::string_view HealthTestKindName(HealthTestKind kind);
+
+// HealthVerdict is the outcome of HealthTests::Feed. It converts to true when every sample passed.
+struct HealthVerdict {
+  HealthTestKind failed = HealthTestKind::kNone;  // the first test to fail its intermittent cutoff
+  bool permanent = false;  // the samples of this call also crossed a permanent cutoff
+  std::string message;     // names the test and cutoff, never a sample value; empty if passed
+
+  bool ok() const { return failed == HealthTestKind::kNone; }
+  explicit operator bool() const { return ok(); }
+};
+
+// HealthTests runs both continuous tests over a stream of 8-bit samples, each at the intermittent
+// cutoff (kIntermittentAlpha) and at the permanent one (kPermanentAlpha). Not thread-safe.
 class HealthTests {
  public:
-  // HealthTests sets cutoffs for |h| bits of min-entropy per byte (0 < h <= 8).
-  explicit HealthTests(double h, double alpha = kIntermittentAlpha);
+  // HealthTests sets cutoffs for |h| bits of min-entropy per byte (0 < h <= 8); it throws
+  // std::invalid_argument otherwise, or unless 0 < |permanent_alpha| <= |alpha| < 1.
+  explicit HealthTests(double h, double alpha = kIntermittentAlpha,
+                       double permanent_alpha = kPermanentAlpha);
 
-  // Feed tests every byte of |samples| in order. It returns kInternal naming the failed test (never
-  // a sample value) at the first failure; the caller must then discard the samples and Reset().
-  Result<void> Feed(std::span<const std::uint8_t> samples);
-  // Reset restarts both tests, as after a quarantine.
+  // Feed tests every byte of |samples| in order. At the first intermittent failure it keeps feeding
+  // the rest of |samples| to the permanent tests only, then returns the verdict; the caller must
+  // discard all of |samples| and Reset(). A passing call returns a verdict that is ok().
+  HealthVerdict Feed(std::span<const std::uint8_t> samples);
+  // Reset restarts every test, as after a quarantine.
   void Reset();
 
   int rct_cutoff() const { return rct_.cutoff(); }
   int apt_cutoff() const { return apt_.cutoff(); }
+  int rct_permanent_cutoff() const { return rct_permanent_.cutoff(); }
+  int apt_permanent_cutoff() const { return apt_permanent_.cutoff(); }
 
  private:
   RepetitionCountTest rct_;
   AdaptiveProportionTest apt_;
+  RepetitionCountTest rct_permanent_;
+  AdaptiveProportionTest apt_permanent_;
 };
 
 // HealthTestSelfCheck is the power-on self-test of the tests themselves: they must reject a stuck
-// sequence (RCT) and a heavily biased one (APT) and accept a fixed ChaCha20 keystream. It returns
-// kInternal naming the check that went wrong.
+// sequence (RCT, as a permanent failure) and a heavily biased one (APT) and accept a fixed
+// ChaCha20 keystream. It returns kInternal naming the check that went wrong.
 Result<void> HealthTestSelfCheck();
 
 }  // namespace seedwell

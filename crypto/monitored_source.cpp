@@ -41,6 +41,8 @@ std::string_view SourceStateName(SourceState state) {
       return "quarantined";
     case SourceState::kUnavailable:
       return "unavailable";
+    case SourceState::kDisabled:
+      return "disabled";
   }
   return "unknown";
 }
@@ -78,11 +80,12 @@ Result<void> MonitoredSource::Read(std::span<std::uint8_t> out) {
     RecordFailureLocked(SourceState::kUnavailable, reason);
     return Fail(ErrorCode::kUnavailable, name_ + ": " + reason);
   }
-  if (auto tested = tests_.Feed(out); !tested) {
+  if (const HealthVerdict tested = tests_.Feed(out); !tested) {
     // These bytes failed a test: they must never reach a seed.
     WipeSpan(out);
-    RecordFailureLocked(SourceState::kQuarantined, tested.error().message);
-    return Fail(ErrorCode::kUnavailable, name_ + ": " + tested.error().message);
+    RecordFailureLocked(tested.permanent ? SourceState::kDisabled : SourceState::kQuarantined,
+                        tested.message, tested.failed);
+    return Fail(ErrorCode::kUnavailable, name_ + ": " + tested.message);
   }
   const std::lock_guard<std::mutex> status_lock(status_mu_);
   status_.bytes_delivered += out.size();
@@ -118,6 +121,10 @@ Result<void> MonitoredSource::EnsureReadyLocked(Clock::TimePoint now) {
     last_failure = status_.last_failure;
   }
   if (state == SourceState::kHealthy) return {};
+  if (state == SourceState::kDisabled) {
+    return Fail(ErrorCode::kUnavailable,
+                name_ + " is disabled (" + last_failure + "); it needs a reset or a restart");
+  }
   if (state != SourceState::kStarting && now < retry_at_) {
     return Fail(ErrorCode::kUnavailable, name_ + " is " + std::string(SourceStateName(state)) +
                                              " (" + last_failure + "); retry in " +
@@ -149,9 +156,10 @@ Result<void> MonitoredSource::StartupTestLocked() {
     RecordFailureLocked(SourceState::kUnavailable, reason);
     return Fail(ErrorCode::kUnavailable, name_ + ": " + reason);
   }
-  if (auto tested = tests_.Feed(samples.span()); !tested) {
-    const std::string reason = "start-up test: " + tested.error().message;
-    RecordFailureLocked(SourceState::kQuarantined, reason);
+  if (const HealthVerdict tested = tests_.Feed(samples.span()); !tested) {
+    const std::string reason = "start-up test: " + tested.message;
+    RecordFailureLocked(tested.permanent ? SourceState::kDisabled : SourceState::kQuarantined,
+                        reason, HealthTestKind::kStartup);
     return Fail(ErrorCode::kUnavailable, name_ + ": " + reason);
   }
   return {};
@@ -169,7 +177,8 @@ Result<void> MonitoredSource::ReadTimedLocked(std::span<std::uint8_t> out) {
   return result;
 }
 
-void MonitoredSource::RecordFailureLocked(SourceState state, const std::string& reason) {
+void MonitoredSource::RecordFailureLocked(SourceState state, const std::string& reason,
+                                          HealthTestKind test) {
   tests_.Reset();
   std::uint64_t consecutive = 0;
   {
@@ -178,6 +187,17 @@ void MonitoredSource::RecordFailureLocked(SourceState state, const std::string& 
     ++status_.failures;
     status_.state = state;
     status_.last_failure = reason;
+    if (test == HealthTestKind::kRct) ++status_.rct_failures;
+    if (test == HealthTestKind::kApt) ++status_.apt_failures;
+    if (test == HealthTestKind::kStartup) ++status_.startup_failures;
+    if (state == SourceState::kDisabled) ++status_.permanent_failures;
+  }
+  if (state == SourceState::kDisabled) {
+    spdlog::error(
+        "event=source_disabled source={} reason=\"{}\" note=\"permanent health-test failure; "
+        "not retried until an operator resets it (admin API) or the process restarts\"",
+        name_, reason);
+    return;
   }
   // Back-off: initial * 2^(consecutive - 1), capped; the loop is bounded by the cap.
   std::chrono::nanoseconds delay = backoff_.initial;
@@ -186,6 +206,23 @@ void MonitoredSource::RecordFailureLocked(SourceState state, const std::string& 
   retry_at_ = clock_.Now() + delay;
   spdlog::warn("entropy source {} {}: {}; retrying in {} ms", name_, SourceStateName(state), reason,
                Milliseconds(delay));
+}
+
+Result<void> MonitoredSource::Reset() {
+  const std::lock_guard<std::mutex> lock(read_mu_);
+  SourceState previous{};
+  {
+    const std::lock_guard<std::mutex> status_lock(status_mu_);
+    previous = status_.state;
+    if (previous == SourceState::kHealthy) return {};
+    ++status_.resets;
+    status_.consecutive_failures = 0;
+    status_.state = SourceState::kStarting;
+  }
+  tests_.Reset();
+  retry_at_ = {};
+  spdlog::warn("event=source_reset source={} was={}", name_, SourceStateName(previous));
+  return EnsureReadyLocked(clock_.Now());
 }
 
 }  // namespace seedwell

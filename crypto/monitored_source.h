@@ -1,15 +1,23 @@
 // MonitoredSource: a raw entropy source behind continuous health tests, a start-up test,
-// quarantine with exponential back-off, and statistics.
+// quarantine with exponential back-off, a permanent-failure cutoff, and statistics.
 //
 // Theory of operation. A source starts in kStarting. Before its first byte is used, a start-up test
-// reads kStartupSamples bytes, runs the SP 800-90B RCT and APT over them (health_tests.h) and wipes
-// them. On success the source is kHealthy and every byte later handed out by Read() goes through
-// the same continuous tests first. Any test failure moves the source to kQuarantined, and any read
-// error to kUnavailable; in both states Read() refuses (kUnavailable) until a back-off delay has
-// passed: 1 s after the first failure, doubling with each consecutive failure up to 5 min. The next
-// Read() after that reruns the start-up test and, if it passes, logs the recovery and serves
-// again. Output that failed a test is wiped and never returned. Quarantine and recovery are logged
-// (reasons only, never sample values).
+// reads kStartupSamples bytes, runs the SP 800-90B RCT and APT over them (health_tests.h, SP
+// 800-90B 4.3 and 4.4) and wipes them. On success the source is kHealthy and every byte later
+// handed out by Read() goes through the same continuous tests first. A test failure at the
+// intermittent cutoff moves the source to kQuarantined, and any read error to kUnavailable; in
+// both states Read() refuses (kUnavailable) until a back-off delay has passed: 1 s after the first
+// failure, doubling with each consecutive failure up to 5 min. The next Read() after that reruns
+// the start-up test and, if it passes, logs the recovery and serves again.
+//
+// Permanent failures. When the same samples also cross the permanent cutoff (alpha 2^-60: a stuck
+// or dead generator, not bad luck), the source is kDisabled: it is never retried by itself, and
+// only Reset() (an operator's action) or a restart brings it back, through a fresh start-up test.
+// Read errors are never permanent: a device that comes back (a restarted virtio-rng backend) is
+// used again after back-off.
+//
+// Output that failed a test is wiped and never returned. Quarantine, disabling, reset and recovery
+// are logged (reasons only, never sample values) and counted per test in SourceStatus.
 //
 // Thread safety: all methods may be called concurrently. Reads are serialised (the wrapped source
 // need not be thread-safe); Status() never waits for a read in progress.
@@ -37,9 +45,10 @@ enum class SourceState {
   kHealthy,      // serving bytes that pass the continuous tests
   kQuarantined,  // a health test failed; retried after back-off
   kUnavailable,  // reading failed (absent device, timeout, I/O error); retried after back-off
+  kDisabled,     // a permanent health-test failure; used again only after Reset() or a restart
 };
 
-// SourceStateName returns "starting", "healthy", "quarantined" or "unavailable".
+// SourceStateName returns "starting", "healthy", "quarantined", "unavailable" or "disabled".
 std::string_view SourceStateName(SourceState state);
 
 // SourceStatus is a snapshot of one source for status pages, metrics and the seeding policy.
@@ -51,6 +60,12 @@ struct SourceStatus {
   std::uint64_t bytes_delivered = 0;  // bytes handed out by Read() (start-up samples excluded)
   std::uint64_t failures = 0;         // health-test failures and read errors, ever
   std::uint64_t consecutive_failures = 0;
+  // Health-test failures ever, by test: continuous RCT and APT, and the start-up test (either).
+  std::uint64_t rct_failures = 0;
+  std::uint64_t apt_failures = 0;
+  std::uint64_t startup_failures = 0;
+  std::uint64_t permanent_failures = 0;   // how many of those crossed the permanent cutoff
+  std::uint64_t resets = 0;               // Reset() calls
   std::string last_failure;               // reason of the latest failure; empty if none
   double read_rate_bytes_per_second = 0;  // over the last kRateSamples reads; 0 if unmeasured
 };
@@ -82,6 +97,12 @@ class MonitoredSource {
   // source is quarantined or unavailable, or when this read fails a test or the source.
   Result<void> Read(std::span<std::uint8_t> out);
 
+  // Reset is the operator's way back for a disabled source (and a "retry now" for a quarantined
+  // or unavailable one): it forgets the consecutive failures and the back-off and reruns the
+  // start-up test now, returning its outcome. A source that fails it again is quarantined or
+  // disabled as usual. A healthy source is left as it is. Statistics are kept.
+  Result<void> Reset();
+
   // Status returns a consistent snapshot of the source's state and statistics.
   SourceStatus Status() const;
 
@@ -97,7 +118,8 @@ class MonitoredSource {
   Result<void> EnsureReadyLocked(Clock::TimePoint now);
   Result<void> StartupTestLocked();
   Result<void> ReadTimedLocked(std::span<std::uint8_t> out);
-  void RecordFailureLocked(SourceState state, const std::string& reason);
+  void RecordFailureLocked(SourceState state, const std::string& reason,
+                           HealthTestKind test = HealthTestKind::kNone);
 
   const std::unique_ptr<EntropySource> source_;
   const Clock& clock_;

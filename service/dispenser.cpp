@@ -12,13 +12,22 @@ namespace seedwell {
 
 Dispenser::Dispenser(EntropyService& entropy, Registry& registry, RateLimiter& limiter,
                      BucketLimits default_limits, Family<Counter>* bytes_issued,
-                     std::uint64_t min_charge_bytes)
+                     Family<Counter>* refusals, std::uint64_t min_charge_bytes)
     : entropy_(entropy),
       registry_(registry),
       limiter_(limiter),
       default_limits_(default_limits),
       bytes_issued_(bytes_issued),
-      min_charge_bytes_(min_charge_bytes) {}
+      refusals_(refusals),
+      min_charge_bytes_(min_charge_bytes) {
+  // Every transport's series exists from the start (at 0), so that rate() and increase() in
+  // alerting rules see the first refusal.
+  if (refusals_ != nullptr) {
+    for (const UsageTransport transport : kUsageTransports) {
+      (void)refusals_->WithLabels({std::string(UsageTransportName(transport))});
+    }
+  }
+}
 
 BucketLimits Dispenser::LimitsFor(const Instance& instance) const {
   if (instance.rate_limit) {
@@ -55,6 +64,11 @@ Result<void> Dispenser::Fill(const Instance& instance, std::span<std::uint8_t> o
   return {};
 }
 
+void Dispenser::RecordRefusal(UsageTransport transport) {
+  if (refusals_ == nullptr) return;
+  refusals_->WithLabels({std::string(UsageTransportName(transport))}).Increment();
+}
+
 Result<void> Dispenser::Draw(const Instance& instance, std::span<std::uint8_t> out,
                              UsageTransport transport, std::chrono::milliseconds* retry_after) {
   if (instance.state != InstanceState::kActive) {
@@ -62,6 +76,7 @@ Result<void> Dispenser::Draw(const Instance& instance, std::span<std::uint8_t> o
   }
   const Acquisition acquired = Reserve(instance, out.size());
   if (!acquired.granted) {
+    RecordRefusal(transport);
     if (retry_after != nullptr) *retry_after = acquired.retry_after;
     return Fail(ErrorCode::kResourceExhausted, acquired.global ? "service-wide rate limit reached"
                                                                : "instance rate limit reached");

@@ -7,7 +7,9 @@
 // FlushUsage (the serve loop calls it every second), so a guest request never waits for a
 // database write; the admin API's usage therefore lags by at most one flush period. Transport
 // names are mapped onto the fixed set of service/usage_transport.h (an unknown name counts as
-// "other"), which bounds both the pending map and the metric's label values.
+// "other"), which bounds both the pending map and the metric's label values. Requests refused
+// (or, for EGD's blocking reads, held back) by a rate limit are counted per transport in the
+// optional refusals family, which operators alert on.
 //
 // Every draw costs its bucket at least a minimum charge (--rate-min-charge-bytes, 64 by default):
 // what a request costs the service (a signature, a DRBG call, a round trip) does not shrink with
@@ -37,11 +39,11 @@ class Dispenser {
  public:
   // Dispenser draws from |entropy|, charges |limiter| (instances without their own rate_limit get
   // |default_limits|) at least |min_charge_bytes| a draw (see the top of this file; 0: exactly
-  // the bytes) and records usage in |registry|; |bytes_issued| (labelled by transport) may be
-  // null. All must outlive it.
+  // the bytes) and records usage in |registry|; |bytes_issued| and |refusals| (both labelled by
+  // transport) may be null. All must outlive it.
   Dispenser(EntropyService& entropy, Registry& registry, RateLimiter& limiter,
             BucketLimits default_limits, Family<Counter>* bytes_issued = nullptr,
-            std::uint64_t min_charge_bytes = 0);
+            Family<Counter>* refusals = nullptr, std::uint64_t min_charge_bytes = 0);
 
   // LimitsFor returns the bucket limits that apply to |instance|.
   BucketLimits LimitsFor(const Instance& instance) const;
@@ -62,9 +64,14 @@ class Dispenser {
                     UsageTransport transport);
 
   // Draw is Reserve then Fill. kPermissionDenied for a revoked instance; kResourceExhausted when
-  // over the limit, with the wait stored in |*retry_after| when it is not null.
+  // over the limit (counted by RecordRefusal), with the wait stored in |*retry_after| when it is
+  // not null.
   Result<void> Draw(const Instance& instance, std::span<std::uint8_t> out, UsageTransport transport,
                     std::chrono::milliseconds* retry_after = nullptr);
+
+  // RecordRefusal counts one request under |transport| refused, or made to wait, by a rate limit
+  // (Draw does it itself; callers of Reserve do it when they are refused). It never fails.
+  void RecordRefusal(UsageTransport transport);
 
   // FlushUsage writes the usage summed since the last flush to the registry, one record per
   // instance and transport. Failures are logged and the bytes kept for the next flush, except for
@@ -77,6 +84,7 @@ class Dispenser {
   RateLimiter& limiter_;
   const BucketLimits default_limits_;
   Family<Counter>* bytes_issued_;
+  Family<Counter>* refusals_;
   const std::uint64_t min_charge_bytes_;
   std::mutex usage_mu_;
   // UsageKey is (instance id, transport).

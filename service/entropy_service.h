@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -54,6 +55,11 @@ class EntropyService {
   bool Ready() const { return drbg_->Ready(); }
   DrbgStats Stats() const { return drbg_->Stats(); }
   std::vector<SourceStatus> Sources() const { return conditioner_->Statuses(); }
+  // ResetSource is the operator's reset of one source (Conditioner::ResetSource): a disabled
+  // source gets a fresh start-up test now. kNotFound for an unknown name.
+  Result<SourceStatus> ResetSource(std::string_view name) {
+    return conditioner_->ResetSource(name);
+  }
   Drbg& drbg() { return *drbg_; }
 
  private:

@@ -27,6 +27,10 @@ class Counter {
  public:
   // Increment adds |delta| (which must be non-negative; negative deltas are ignored).
   void Increment(double delta = 1.0);
+  // AdvanceTo raises the value to |total| if that is higher, and otherwise leaves it: for a
+  // counter that mirrors a cumulative total kept elsewhere (a source's failures), read at scrape
+  // time. Concurrent calls are safe, and the value never goes down.
+  void AdvanceTo(double total);
   // Value returns the current total.
   double Value() const { return value_.load(std::memory_order_relaxed); }
 

@@ -18,16 +18,19 @@ enum class UsageTransport : std::uint8_t {
   kOpenStack,  // OpenStack metadata's random_seed
   kPollen,     // the pollen protocol
   kEgd,        // EGD (virtio-rng)
-  kOther,      // anything else (none today; kept so stored rows named "other" still read)
+  // kConfigDrive counts the DRBG bytes written onto an instance's config drive when it is built
+  // (the admin route or `seedwell config-drive`): the seed file, its nonce, the random_seeds.
+  kConfigDrive,
+  kOther,  // anything else (none today; kept so stored rows named "other" still read)
 };
 
 // kUsageTransports lists every transport, in the order of the enum.
-inline constexpr std::array<UsageTransport, 5> kUsageTransports = {
-    UsageTransport::kHttp, UsageTransport::kOpenStack, UsageTransport::kPollen,
-    UsageTransport::kEgd, UsageTransport::kOther};
+inline constexpr std::array<UsageTransport, 6> kUsageTransports = {
+    UsageTransport::kHttp, UsageTransport::kOpenStack,   UsageTransport::kPollen,
+    UsageTransport::kEgd,  UsageTransport::kConfigDrive, UsageTransport::kOther};
 
 // UsageTransportName returns the stable lower-case name of |transport| ("http", "openstack",
-// "pollen", "egd", "other"), a view of static storage.
+// "pollen", "egd", "config_drive", "other"), a view of static storage.
 constexpr std::string_view UsageTransportName(UsageTransport transport) {
   switch (transport) {
     case UsageTransport::kHttp:
@@ -38,6 +41,8 @@ constexpr std::string_view UsageTransportName(UsageTransport transport) {
       return "pollen";
     case UsageTransport::kEgd:
       return "egd";
+    case UsageTransport::kConfigDrive:
+      return "config_drive";
     case UsageTransport::kOther:
       return "other";
   }

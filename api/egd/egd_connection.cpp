@@ -41,7 +41,8 @@ EgdConnection::EgdConnection(Socket socket, EgdShared& shared, std::string insta
       on_close_(std::move(on_close)),
       wait_timer_(socket_.get_executor()),
       deadline_timer_(socket_.get_executor()),
-      ring_(static_cast<std::size_t>(shared.config.max_pending)) {}
+      ring_(static_cast<std::size_t>(shared.config.max_pending)),
+      arrived_(ring_.size()) {}
 
 EgdConnection::~EgdConnection() = default;
 
@@ -98,6 +99,7 @@ void EgdConnection::OnReadable() {
   }
   std::span<const std::uint8_t> in(bytes.data(), got);
   const std::size_t count_before = count_;
+  const auto now = std::chrono::steady_clock::now();
   for (;;) {
     EgdRequest request;
     const auto status = parser_.Next(in, &request);
@@ -111,6 +113,7 @@ void EgdConnection::OnReadable() {
     }
     shared_.requests.WithLabels({std::string(EgdCommandName(request.command))}).Increment();
     ring_[(head_ + count_) % ring_.size()] = request;
+    arrived_[(head_ + count_) % ring_.size()] = now;
     ++count_;
   }
   // Activity restarts the idle clock, and a completed request the incomplete-request clock (a
@@ -159,7 +162,11 @@ EgdConnection::Step EgdConnection::ServeBlockingRead(const Instance& instance, s
   while (filled_ < n) {
     const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(n - filled_, burst));
     const Acquisition acquired = shared_.dispenser.Reserve(instance, chunk);
-    if (!acquired.granted) return WaitThen(acquired.retry_after);
+    if (!acquired.granted) {
+      if (!waited_)
+        shared_.dispenser.RecordRefusal(UsageTransport::kEgd);  // once per request held back
+      return WaitThen(acquired.retry_after);
+    }
     auto filled = shared_.dispenser.Fill(
         instance, std::span<std::uint8_t>(buffers_->partial.data() + filled_, chunk),
         UsageTransport::kEgd);
@@ -213,10 +220,13 @@ EgdConnection::Step EgdConnection::Serve(const EgdRequest& request) {
       const std::uint8_t n = request.count;
       std::uint8_t* tail = OutTail();
       tail[0] = 0;
-      if (n > 0 && shared_.dispenser.Reserve(*instance, n).granted &&
-          shared_.dispenser.Fill(*instance, std::span<std::uint8_t>(tail + 1, n),
-                                 UsageTransport::kEgd)) {
-        tail[0] = n;
+      if (n > 0) {
+        if (!shared_.dispenser.Reserve(*instance, n).granted) {
+          shared_.dispenser.RecordRefusal(UsageTransport::kEgd);
+        } else if (shared_.dispenser.Fill(*instance, std::span<std::uint8_t>(tail + 1, n),
+                                          UsageTransport::kEgd)) {
+          tail[0] = n;
+        }
       }
       out_len_ += 1 + tail[0];
       return Step::kDone;
@@ -236,6 +246,9 @@ void EgdConnection::Pump() {
     const Step step = Serve(ring_[head_]);
     if (step == Step::kClosed) return;
     if (step == Step::kWait) break;
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - arrived_[head_];
+    shared_.latency.WithLabels({std::string(EgdCommandName(ring_[head_].command))})
+        .Observe(took.count());
     head_ = (head_ + 1) % ring_.size();
     --count_;
   }

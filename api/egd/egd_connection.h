@@ -42,8 +42,9 @@ struct EgdShared {
   Dispenser& dispenser;
   EntropyService& entropy;
   Instance anonymous;  // the pseudo-instance of anonymous TCP callers (its own strict bucket)
-  Family<Counter>& requests;  // by command
-  Family<Counter>& events;    // by event
+  Family<Counter>& requests;   // by command
+  Family<Counter>& events;     // by event
+  Family<Histogram>& latency;  // by command: from a request's arrival to its reply being queued
   bool stopping = false;
 };
 
@@ -99,6 +100,7 @@ class EgdConnection : public std::enable_shared_from_this<EgdConnection> {
 
   EgdParser parser_;
   std::vector<EgdRequest> ring_;
+  std::vector<std::chrono::steady_clock::time_point> arrived_;  // per ring_ slot: when it was read
   std::size_t head_ = 0;
   std::size_t count_ = 0;
   std::unique_ptr<Buffers> buffers_;  // allocated on first use

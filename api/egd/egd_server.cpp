@@ -62,7 +62,12 @@ EgdServer::EgdServer(const EgdOptions& config, Registry& registry, AddressIndex&
           metrics.AddCounter("seedwell_egd_events_total",
                              "EGD connection events (closes by reason, rate waits, ignored "
                              "writes)",
-                             {"event"})},
+                             {"event"}),
+          metrics.AddHistogram(
+              "seedwell_egd_request_duration_seconds",
+              "Time from an EGD request's arrival to its reply being queued, by command (a "
+              "blocking read includes its wait for the rate limit)",
+              {0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60}, {"command"})},
       open_connections_(
           metrics.AddGauge("seedwell_egd_connections", "Open EGD connections", {"listener"})),
       connections_total_(metrics.AddCounter("seedwell_egd_connections_total",

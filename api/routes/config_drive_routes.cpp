@@ -8,7 +8,10 @@
 #include "api/http/json_error.h"
 #include "api/routes/admin_routes.h"
 #include "api/routes/config_drive_request.h"
+#include "api/routes/serve_metrics.h"
+#include "crypto/encoding.h"
 #include "service/config_drive/config_drive_builder.h"
+#include "service/usage_transport.h"
 
 namespace seedwell {
 namespace {
@@ -34,6 +37,9 @@ void BuildConfigDrive(AppContext& ctx, const Request& req, Response& res) {
       std::string("seedwell ") + kVersion);
   auto drive = builder.BuildIso(request);
   if (!drive) return WriteError(res, drive.error());
+  ctx.serve_metrics.bytes_issued()
+      .WithLabels({std::string(UsageTransportName(UsageTransport::kConfigDrive))})
+      .Increment(static_cast<double>(drive->seed_bytes));
   spdlog::info("event=config_drive_built id={} kid={} size={} secrets={} via=admin",
                drive->instance_id, drive->key_id, drive->size_bytes, drive->has_secrets);
   // The body is handed to cpp-httplib as a std::string, which is not wiped after sending; the

@@ -19,16 +19,37 @@ ServeMetrics::ServeMetrics(MetricsRegistry& registry)
       bytes_issued_(registry.AddCounter("seedwell_bytes_issued_total",
                                         "Entropy bytes handed to instances, by transport",
                                         {"transport"})),
+      rate_limit_refusals_(registry.AddCounter(
+          "seedwell_rate_limit_refusals_total",
+          "Requests refused (HTTP 429, EGD empty reply) or held back (EGD blocking read) by a "
+          "rate limit, by transport",
+          {"transport"})),
       source_healthy_(registry.AddGauge("seedwell_source_healthy",
                                         "1 if the entropy source is healthy, else 0", {"source"})),
+      source_disabled_(registry.AddGauge(
+          "seedwell_source_disabled",
+          "1 if the entropy source is disabled by a permanent health-test failure (it needs "
+          "POST /v1/sources/{name}/reset or a restart), else 0",
+          {"source"})),
       source_bytes_(registry.AddGauge("seedwell_source_bytes",
                                       "Bytes the entropy source has delivered", {"source"})),
-      source_failures_(registry.AddGauge("seedwell_source_failures",
-                                         "Health-test or read failures of the source", {"source"})),
+      source_failures_(registry.AddCounter("seedwell_source_failures_total",
+                                           "Failures of the entropy source: health tests and reads",
+                                           {"source"})),
+      health_test_failures_(registry.AddCounter(
+          "seedwell_health_test_failures_total",
+          "SP 800-90B health-test failures of the entropy source, by test (rct, apt: continuous; "
+          "startup: the start-up test)",
+          {"source", "test"})),
       drbg_(registry.AddGauge("seedwell_drbg",
                               "DRBG state: ready (1/0), generation, reseeds, reseed_failures, "
-                              "bytes_generated",
+                              "bytes_generated (for reseeds prefer seedwell_drbg_reseeds_total)",
                               {"field"})),
+      drbg_reseeds_(registry.AddCounter("seedwell_drbg_reseeds_total",
+                                        "Successful reseeds of the root DRBG")),
+      drbg_reseed_failures_(registry.AddCounter(
+          "seedwell_drbg_reseed_failures_total",
+          "Failed reseed attempts of the root DRBG (no seed met the seeding policy)")),
       instances_(
           registry.AddGauge("seedwell_instances", "Registered instances by state", {"state"})) {}
 
@@ -46,8 +67,15 @@ void ServeMetrics::Refresh(AppContext& ctx) {
   for (const auto& source : ctx.entropy.Sources()) {
     const std::string name(source.name);
     source_healthy_.WithLabels({name}).Set(source.state == SourceState::kHealthy ? 1 : 0);
+    source_disabled_.WithLabels({name}).Set(source.state == SourceState::kDisabled ? 1 : 0);
     source_bytes_.WithLabels({name}).Set(static_cast<double>(source.bytes_delivered));
-    source_failures_.WithLabels({name}).Set(static_cast<double>(source.failures));
+    source_failures_.WithLabels({name}).AdvanceTo(static_cast<double>(source.failures));
+    health_test_failures_.WithLabels({name, "rct"})
+        .AdvanceTo(static_cast<double>(source.rct_failures));
+    health_test_failures_.WithLabels({name, "apt"})
+        .AdvanceTo(static_cast<double>(source.apt_failures));
+    health_test_failures_.WithLabels({name, "startup"})
+        .AdvanceTo(static_cast<double>(source.startup_failures));
   }
   const DrbgStats stats = ctx.entropy.Stats();
   drbg_.WithLabels({"ready"}).Set(stats.ready ? 1 : 0);
@@ -55,6 +83,8 @@ void ServeMetrics::Refresh(AppContext& ctx) {
   drbg_.WithLabels({"reseeds"}).Set(static_cast<double>(stats.reseeds));
   drbg_.WithLabels({"reseed_failures"}).Set(static_cast<double>(stats.reseed_failures));
   drbg_.WithLabels({"bytes_generated"}).Set(static_cast<double>(stats.bytes_generated));
+  drbg_reseeds_.Get().AdvanceTo(static_cast<double>(stats.reseeds));
+  drbg_reseed_failures_.Get().AdvanceTo(static_cast<double>(stats.reseed_failures));
   if (auto counts = ctx.registry.CountByState()) {
     instances_.WithLabels({"active"}).Set(static_cast<double>(counts->active));
     instances_.WithLabels({"revoked"}).Set(static_cast<double>(counts->revoked));

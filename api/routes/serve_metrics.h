@@ -1,6 +1,9 @@
 // ServeMetrics: the Prometheus metrics of `seedwell serve`: HTTP requests by listener, route and
-// status with latency histograms; entropy sources' health and bytes; DRBG reseeds; instances by
-// state. Request metrics are updated by the listeners' observers; the rest is read at scrape time.
+// status with latency histograms; bytes issued and rate-limit refusals by transport; entropy
+// sources' health, failures (by health test) and bytes; DRBG state and reseeds; instances by
+// state. Request metrics are updated by the listeners' observers and the Dispenser; the rest is
+// read at scrape time, counters advancing to the cumulative totals the entropy core keeps
+// (Counter::AdvanceTo), so they never go down. docs/metrics.md lists every metric.
 #pragma once
 
 #include <string>
@@ -23,6 +26,9 @@ class ServeMetrics {
 
   // bytes_issued counts entropy bytes handed to instances, by transport (the Dispenser updates it).
   Family<Counter>& bytes_issued() { return bytes_issued_; }
+  // rate_limit_refusals counts requests refused (or held back) by a rate limit, by transport (the
+  // Dispenser updates it).
+  Family<Counter>& rate_limit_refusals() { return rate_limit_refusals_; }
 
   // Refresh copies the current state of sources, DRBG and store into the scrape-time gauges.
   void Refresh(AppContext& ctx);
@@ -31,10 +37,15 @@ class ServeMetrics {
   Family<Counter>& requests_;
   Family<Histogram>& latency_;
   Family<Counter>& bytes_issued_;
+  Family<Counter>& rate_limit_refusals_;
   Family<Gauge>& source_healthy_;
+  Family<Gauge>& source_disabled_;
   Family<Gauge>& source_bytes_;
-  Family<Gauge>& source_failures_;
+  Family<Counter>& source_failures_;
+  Family<Counter>& health_test_failures_;
   Family<Gauge>& drbg_;
+  Family<Counter>& drbg_reseeds_;
+  Family<Counter>& drbg_reseed_failures_;
   Family<Gauge>& instances_;
 };
 

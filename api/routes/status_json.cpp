@@ -20,6 +20,20 @@ nlohmann::json KeysToJson(const std::vector<PublicKeyInfo>& keys) {
   return {{"keys", list}};
 }
 
+nlohmann::json SourceToJson(const SourceStatus& s) {
+  return {{"name", s.name},
+          {"kind", SourceKindName(s.kind)},
+          {"state", SourceStateName(s.state)},
+          {"bytes_delivered", s.bytes_delivered},
+          {"failures", s.failures},
+          {"health_test_failures",
+           {{"rct", s.rct_failures}, {"apt", s.apt_failures}, {"startup", s.startup_failures}}},
+          {"permanent_failures", s.permanent_failures},
+          {"resets", s.resets},
+          {"last_failure",
+           s.last_failure.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.last_failure)}};
+}
+
 nlohmann::json ReadinessChecks(AppContext& ctx) {
   return {{"drbg", ctx.entropy.Ready()},
           {"store", ctx.store.Ping().has_value()},
@@ -31,15 +45,7 @@ nlohmann::json StatusToJson(AppContext& ctx) {
   using std::chrono::seconds;
   const auto now = std::chrono::steady_clock::now();
   nlohmann::json sources = nlohmann::json::array();
-  for (const auto& s : ctx.entropy.Sources()) {
-    sources.push_back({{"name", s.name},
-                       {"kind", SourceKindName(s.kind)},
-                       {"state", SourceStateName(s.state)},
-                       {"bytes_delivered", s.bytes_delivered},
-                       {"failures", s.failures},
-                       {"last_failure", s.last_failure.empty() ? nlohmann::json(nullptr)
-                                                               : nlohmann::json(s.last_failure)}});
-  }
+  for (const auto& s : ctx.entropy.Sources()) sources.push_back(SourceToJson(s));
   const DrbgStats stats = ctx.entropy.Stats();
   nlohmann::json drbg = {{"ready", stats.ready},
                          {"generation", stats.generation},

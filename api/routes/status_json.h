@@ -13,6 +13,11 @@ namespace seedwell {
 // KeysToJson renders {"keys": [{kid, alg, public_key, state, created_at}...]} (JWKS-like).
 nlohmann::json KeysToJson(const std::vector<PublicKeyInfo>& keys);
 
+// SourceToJson renders one entropy source as /v1/status and the source routes show it: name,
+// kind, state, bytes_delivered, failures, health_test_failures {rct, apt, startup},
+// permanent_failures, resets and last_failure (null if none).
+nlohmann::json SourceToJson(const SourceStatus& source);
+
 // StatusToJson renders /v1/status: version, uptime, readiness, sources, DRBG, store, active key.
 nlohmann::json StatusToJson(AppContext& ctx);
 

@@ -1,5 +1,7 @@
 #include "service/config_drive/config_drive_builder.h"
 
+#include <spdlog/spdlog.h>
+
 #include <memory>
 #include <utility>
 
@@ -7,6 +9,7 @@
 #include "crypto/sealed_box.h"
 #include "service/config_drive/iso_image.h"
 #include "service/config_drive/staged_output.h"
+#include "service/usage_transport.h"
 
 namespace seedwell {
 
@@ -16,6 +19,15 @@ bool CarriesCredentials(const ConfigDriveRequest& request) {
   return request.embed_token || request.issue_sealing_key;
 }
 
+// RecordSeedUsage counts a delivered drive's random bytes in the instance's usage. Usage is
+// advisory: a failure is logged, and the drive is delivered all the same.
+void RecordSeedUsage(Registry& registry, const std::string& id, std::uint64_t bytes) {
+  if (auto ok = registry.RecordUsage(id, UsageTransport::kConfigDrive, bytes); !ok) {
+    spdlog::warn("event=usage_record_failed id={} transport={} bytes={} error=\"{}\"", id,
+                 UsageTransportName(UsageTransport::kConfigDrive), bytes, ok.error().message);
+  }
+}
+
 }  // namespace
 
 struct ConfigDriveBuilder::Prepared {
@@ -23,6 +35,7 @@ struct ConfigDriveBuilder::Prepared {
   std::string key_id;
   ConfigDriveTree tree;
   std::uint64_t now_unix_ms = 0;
+  std::uint64_t seed_bytes = 0;
 };
 
 Result<ConfigDriveFormat> ParseConfigDriveFormat(std::string_view text) {
@@ -82,10 +95,18 @@ Result<ConfigDriveBuilder::Prepared> ConfigDriveBuilder::Prepare(
   content.token = std::move(token);
   content.sealing_key = sealing.get();
   content.now_unix_ms = now_();
-  auto tree = BuildConfigDriveTree(content, *key, random_);
+  // Every random byte the drive carries (the signed seed file, its nonce, each metadata
+  // version's random_seed) is counted, to be recorded as the instance's config_drive usage.
+  std::uint64_t seed_bytes = 0;
+  const RandomFill counting = [this, &seed_bytes](std::span<std::uint8_t> out) -> Result<void> {
+    SEEDWELL_TRY(random_(out));
+    seed_bytes += out.size();
+    return {};
+  };
+  auto tree = BuildConfigDriveTree(content, *key, counting);
   sodium_memzero(content.token.data(), content.token.size());
   SEEDWELL_RETURN_IF_ERROR(tree);
-  return Prepared{instance->id, key->kid(), std::move(*tree), content.now_unix_ms};
+  return Prepared{instance->id, key->kid(), std::move(*tree), content.now_unix_ms, seed_bytes};
 }
 
 Result<SecretBuffer> ConfigDriveBuilder::Iso(const Prepared& prepared) {
@@ -105,9 +126,10 @@ Result<BuiltDrive> ConfigDriveBuilder::BuildIso(const ConfigDriveRequest& reques
       !ok) {
     return tl::unexpected(ok.error());
   }
+  RecordSeedUsage(registry_, prepared->instance_id, prepared->seed_bytes);
   const std::uint64_t size = image->size();
-  return BuiltDrive{prepared->instance_id, prepared->key_id, size, CarriesCredentials(request),
-                    std::move(*image)};
+  return BuiltDrive{prepared->instance_id,       prepared->key_id,  size,
+                    CarriesCredentials(request), std::move(*image), prepared->seed_bytes};
 }
 
 Result<BuiltDrive> ConfigDriveBuilder::WriteTo(const ConfigDriveRequest& request,
@@ -138,8 +160,9 @@ Result<BuiltDrive> ConfigDriveBuilder::WriteTo(const ConfigDriveRequest& request
     return tl::unexpected(ok.error());  // |staged| is removed on the way out
   }
   SEEDWELL_TRY(staged->Commit());
-  return BuiltDrive{prepared->instance_id, prepared->key_id, size, CarriesCredentials(request),
-                    SecretBuffer()};
+  RecordSeedUsage(registry_, prepared->instance_id, prepared->seed_bytes);
+  return BuiltDrive{prepared->instance_id,       prepared->key_id, size,
+                    CarriesCredentials(request), SecretBuffer(),   prepared->seed_bytes};
 }
 
 }  // namespace seedwell

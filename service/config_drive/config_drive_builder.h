@@ -8,7 +8,9 @@
 //      replaced) and rotate the instance token (the old token stops working at once);
 //   4. render the tree, then the ISO image or the staged directory;
 //   5. record the build in the audit table, then commit the output (an audit record may describe
-//      a build whose final rename failed; a delivered drive always has one).
+//      a build whose final rename failed; a delivered drive always has one);
+//   6. count the drive's random bytes in the instance's usage under the transport config_drive
+//      (advisory: a failure to count is logged, not returned).
 // Steps 3's changes are not undone if a later step fails: build again (it issues afresh).
 #pragma once
 
@@ -25,8 +27,8 @@
 #include "crypto/result.h"
 #include "crypto/secret_buffer.h"
 #include "service/config_drive/config_drive_content.h"
-#include "service/registry.h"
 #include "service/config_drive/seed_file.h"
+#include "service/registry.h"
 
 namespace seedwell {
 
@@ -54,6 +56,7 @@ struct BuiltDrive {
   std::uint64_t size_bytes = 0;
   bool has_secrets = false;  // the drive carries a token or a private key (a credential)
   SecretBuffer image;
+  std::uint64_t seed_bytes = 0;  // DRBG bytes on the drive (seed file, nonce, random_seeds)
 };
 
 // ConfigDriveBuilder runs the steps above. It holds references to |registry| and |keys|, which

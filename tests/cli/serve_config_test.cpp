@@ -97,6 +97,38 @@ TEST_F(ServeConfigTest, FinishFillsDerivedPathsAndValidates) {
   EXPECT_FALSE(FinishServeConfig(bad_listen).has_value());
 }
 
+TEST_F(ServeConfigTest, RefusesSourcesThatCanNeverMeetTheSeedingPolicy) {
+  // The kernel alone never satisfies the default policy: refused at start, not 503 forever.
+  ServeConfig kernel_only = Parse({"--sources", "kernel"});
+  auto r = FinishServeConfig(kernel_only);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(r.error().message.find("--sources kernel"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("--allow-kernel-only"), std::string::npos) << r.error().message;
+
+  ServeConfig kernel_allowed = Parse({"--sources", "kernel", "--allow-kernel-only"});
+  EXPECT_TRUE(FinishServeConfig(kernel_allowed).has_value());
+
+  ServeConfig upstream_only = Parse({"--sources", "upstream-egd", "--upstream-egd", "/run/x.sock"});
+  r = FinishServeConfig(upstream_only);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("--allow-upstream-only"), std::string::npos);
+  ServeConfig upstream_allowed = Parse(
+      {"--sources", "upstream-egd", "--upstream-egd", "/run/x.sock", "--allow-upstream-only"});
+  EXPECT_TRUE(FinishServeConfig(upstream_allowed).has_value());
+
+  // --allow-kernel-only does not make an upstream-only list seedable, nor the reverse.
+  ServeConfig crossed =
+      Parse({"--sources", "upstream-egd", "--upstream-egd", "/run/x.sock", "--allow-kernel-only"});
+  EXPECT_FALSE(FinishServeConfig(crossed).has_value());
+
+  ServeConfig with_hardware = Parse({"--sources", "hwrng,kernel"});
+  EXPECT_TRUE(FinishServeConfig(with_hardware).has_value());
+
+  ServeConfig none = Parse({"--sources", ""});
+  EXPECT_FALSE(FinishServeConfig(none).has_value());
+}
+
 TEST(ParseHostPortTest, AcceptsV4V6AndRejectsGarbage) {
   auto v4 = ParseHostPort("127.0.0.1:0");
   ASSERT_TRUE(v4.has_value());

@@ -73,11 +73,15 @@ TEST_F(ConditionerTest, DrawsFromEverySourceAndSeedsDifferEveryCall) {
 }
 
 TEST_F(ConditionerTest, UpstreamAloneSeedsOnlyWhenAllowed) {
+  // By default an upstream is trusted like the kernel: alone it could never seed, so Create
+  // refuses the configuration rather than fail every seed.
   Add("upstream-egd", SourceKind::kUpstream, 4.0);
-  auto refused = Build();
+  auto refused = Conditioner::Create(std::move(sources_), clock_);
+  sources_.clear();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message.find("--allow-upstream-only"), std::string::npos);
   Seed seed{};
-  EXPECT_FALSE(refused->GatherSeed(seed));  // by default an upstream is trusted like the kernel
-  EXPECT_TRUE(AllZero(seed));
   Add("upstream-egd", SourceKind::kUpstream, 4.0);
   SeedingPolicy policy;
   policy.allow_upstream_only = true;
@@ -120,7 +124,7 @@ TEST_F(ConditionerTest, UnhealthySourceIsSkippedNotMixedIn) {
   ASSERT_EQ(statuses.size(), 2U);
   EXPECT_EQ(statuses[0].state, SourceState::kHealthy);
   EXPECT_EQ(statuses[1].name, "stuck");
-  EXPECT_EQ(statuses[1].state, SourceState::kQuarantined);
+  EXPECT_EQ(statuses[1].state, SourceState::kDisabled);  // stuck: a permanent failure
 }
 
 TEST_F(ConditionerTest, FailsClosedWithoutHardwareAndResumesAfterRecovery) {
@@ -130,7 +134,7 @@ TEST_F(ConditionerTest, FailsClosedWithoutHardwareAndResumesAfterRecovery) {
   Seed seed{};
   ASSERT_TRUE(conditioner->GatherSeed(seed));
 
-  hw->mode = FakeMode::kZeros;
+  hw->mode = FakeMode::kBursts;  // an intermittent failure: quarantined, then retried
   seed.fill(0xEE);
   auto r = conditioner->GatherSeed(seed);
   ASSERT_FALSE(r);
@@ -148,9 +152,12 @@ TEST_F(ConditionerTest, FailsClosedWithoutHardwareAndResumesAfterRecovery) {
 
 TEST_F(ConditionerTest, KernelOnlyIsAnExplicitOptIn) {
   Add("kernel", SourceKind::kKernel, 8.0);
-  auto strict = Build();
+  auto strict = Conditioner::Create(std::move(sources_), clock_);
+  sources_.clear();
+  ASSERT_FALSE(strict);  // it could never seed: refused at start, not 503 forever
+  EXPECT_EQ(strict.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(strict.error().message.find("--allow-kernel-only"), std::string::npos);
   Seed seed{};
-  EXPECT_FALSE(strict->GatherSeed(seed));
 
   Add("kernel", SourceKind::kKernel, 8.0);
   SeedingPolicy policy;
@@ -159,11 +166,62 @@ TEST_F(ConditionerTest, KernelOnlyIsAnExplicitOptIn) {
   EXPECT_TRUE(relaxed->GatherSeed(seed));
 }
 
-TEST_F(ConditionerTest, UpstreamAloneDoesNotSatisfyTheDefaultPolicy) {
-  Add("upstream", SourceKind::kUpstream, 4.0);
+TEST_F(ConditionerTest, HardwareNextToTheKernelIsAcceptedEvenIfItFailsLater) {
+  auto hw = Add("hw", SourceKind::kHardware, 8.0);
+  Add("kernel", SourceKind::kKernel, 8.0, 2);
+  hw->mode = FakeMode::kError;  // absent now: a run-time failure, not a configuration error
   auto conditioner = Build();
   Seed seed{};
   EXPECT_FALSE(conditioner->GatherSeed(seed));
+}
+
+TEST(CheckPolicyReachableTest, NeedsAHardwareSourceOrAnOptIn) {
+  SeedingPolicy strict;
+  SeedingPolicy kernel_ok;
+  kernel_ok.allow_kernel_only = true;
+  SeedingPolicy upstream_ok;
+  upstream_ok.allow_upstream_only = true;
+  using K = SourceKind;
+  const std::vector<K> none;
+  const std::vector<K> kernel = {K::kKernel};
+  const std::vector<K> upstream = {K::kUpstream};
+  const std::vector<K> both = {K::kKernel, K::kUpstream};
+  const std::vector<K> hardware = {K::kKernel, K::kHardware};
+  EXPECT_FALSE(CheckPolicyReachable(none, kernel_ok));
+  EXPECT_FALSE(CheckPolicyReachable(kernel, strict));
+  EXPECT_FALSE(CheckPolicyReachable(kernel, upstream_ok));
+  EXPECT_FALSE(CheckPolicyReachable(upstream, kernel_ok));
+  EXPECT_FALSE(CheckPolicyReachable(both, strict));
+  EXPECT_TRUE(CheckPolicyReachable(kernel, kernel_ok));
+  EXPECT_TRUE(CheckPolicyReachable(upstream, upstream_ok));
+  EXPECT_TRUE(CheckPolicyReachable(both, upstream_ok));
+  EXPECT_TRUE(CheckPolicyReachable(hardware, strict));
+  auto r = CheckPolicyReachable(both, strict);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("--allow-kernel-only"), std::string::npos);
+  EXPECT_NE(r.error().message.find("--allow-upstream-only"), std::string::npos);
+}
+
+TEST_F(ConditionerTest, ResetSourceReenablesADisabledSource) {
+  auto hw = Add("hw", SourceKind::kHardware, 8.0);
+  auto conditioner = Build();
+  Seed seed{};
+  ASSERT_TRUE(conditioner->GatherSeed(seed));
+  hw->mode = FakeMode::kStuck;
+  EXPECT_FALSE(conditioner->GatherSeed(seed));
+  EXPECT_EQ(conditioner->Statuses()[0].state, SourceState::kDisabled);
+  hw->mode = FakeMode::kGood;
+  clock_.Advance(std::chrono::hours(24));
+  EXPECT_FALSE(conditioner->GatherSeed(seed));  // disabled: time alone does not bring it back
+
+  auto unknown = conditioner->ResetSource("nope");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+  auto reset = conditioner->ResetSource("hw");
+  ASSERT_TRUE(reset);
+  EXPECT_EQ(reset->state, SourceState::kHealthy);
+  EXPECT_EQ(reset->resets, 1U);
+  EXPECT_TRUE(conditioner->GatherSeed(seed));
 }
 
 TEST_F(ConditionerTest, RequiredSourcesMustContribute) {

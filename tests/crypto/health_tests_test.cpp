@@ -18,7 +18,7 @@ struct CutoffCell {
   int apt;
 };
 
-// The table of specs/randomness.md (exact binomials), all 15 cells.
+// The cutoffs of SP 800-90B 4.4.1 and 4.4.2 (exact binomials) for three alphas, all 15 cells.
 constexpr CutoffCell kTable[] = {
     {1, 512, -20, 21, 311},    {1, 512, -30, 31, 325},    {1, 512, -40, 41, 336},
     {2, 512, -20, 11, 177},    {2, 512, -30, 16, 190},    {2, 512, -40, 21, 201},
@@ -100,9 +100,9 @@ TEST(HealthTestsTest, StuckSourceTripsRctWithoutRevealingTheValue) {
   const std::vector<std::uint8_t> stuck(64, 0xC3);
   auto r = tests.Feed(stuck);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, ErrorCode::kInternal);
-  EXPECT_NE(r.error().message.find("repetition count"), std::string::npos);
-  EXPECT_EQ(r.error().message.find("195"), std::string::npos);  // 0xC3
+  EXPECT_EQ(r.failed, HealthTestKind::kRct);
+  EXPECT_NE(r.message.find("repetition count"), std::string::npos);
+  EXPECT_EQ(r.message.find("195"), std::string::npos);  // 0xC3
 }
 
 TEST(HealthTestsTest, BiasedSourceTripsApt) {
@@ -113,7 +113,8 @@ TEST(HealthTestsTest, BiasedSourceTripsApt) {
   }
   auto r = tests.Feed(biased);
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message.find("adaptive proportion"), std::string::npos);
+  EXPECT_EQ(r.failed, HealthTestKind::kApt);
+  EXPECT_NE(r.message.find("adaptive proportion"), std::string::npos);
 }
 
 TEST(HealthTestsTest, LowerEntropyLoosensCutoffs) {
@@ -132,6 +133,61 @@ TEST(HealthTestsTest, StateCarriesAcrossCallsAndResets) {
   EXPECT_FALSE(tests.Feed(std::vector<std::uint8_t>(1, 9)));  // fifth 9 across three calls
   tests.Reset();
   EXPECT_TRUE(tests.Feed(two));
+}
+
+TEST(HealthTestsTest, PermanentCutoffsFollowAlphaTwoToTheMinusSixty) {
+  // RCT: 1 + ceil(60 / H); APT from the same exact binomial at alpha = 2^-60.
+  HealthTests h8(8.0);
+  EXPECT_EQ(h8.rct_permanent_cutoff(), 9);
+  EXPECT_EQ(h8.apt_permanent_cutoff(), AdaptiveProportionCutoff(8.0, 0x1p-60, 512));
+  EXPECT_GT(h8.apt_permanent_cutoff(), h8.apt_cutoff());
+  HealthTests h2(2.0);
+  EXPECT_EQ(h2.rct_permanent_cutoff(), 31);
+  EXPECT_GT(h2.apt_permanent_cutoff(), h2.apt_cutoff());
+  EXPECT_THROW(HealthTests(8.0, 0x1p-30, 0x1p-20), std::invalid_argument);
+  EXPECT_THROW(HealthTests(8.0, 0x1p-30, 0.0), std::invalid_argument);
+}
+
+TEST(HealthTestsTest, AShortRunIsIntermittentALongOneIsPermanent) {
+  // H = 8: a run of 5 trips the intermittent RCT, 9 the permanent one.
+  std::vector<std::uint8_t> samples = {1, 2, 3, 7, 7, 7, 7, 7, 7, 4, 5, 6};
+  HealthTests glitch(8.0);
+  auto r = glitch.Feed(samples);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.failed, HealthTestKind::kRct);
+  EXPECT_FALSE(r.permanent);
+  EXPECT_NE(r.message.find("intermittent cutoff 5"), std::string::npos) << r.message;
+
+  // The run continues past the intermittent failure within the same call: permanent.
+  const std::vector<std::uint8_t> stuck = {1, 7, 7, 7, 7, 7, 7, 7, 7, 7, 2};
+  HealthTests dead(8.0);
+  r = dead.Feed(stuck);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.failed, HealthTestKind::kRct);
+  EXPECT_TRUE(r.permanent);
+  EXPECT_NE(r.message.find("permanent cutoff 9"), std::string::npos) << r.message;
+
+  // Eight in a row is one short of it.
+  const std::vector<std::uint8_t> eight = {1, 7, 7, 7, 7, 7, 7, 7, 7, 2};
+  HealthTests almost(8.0);
+  r = almost.Feed(eight);
+  ASSERT_FALSE(r);
+  EXPECT_FALSE(r.permanent);
+}
+
+TEST(HealthTestsTest, ResetForgetsThePermanentRunToo) {
+  HealthTests tests(8.0);
+  EXPECT_FALSE(tests.Feed(std::vector<std::uint8_t>(6, 3)));
+  tests.Reset();
+  const auto r = tests.Feed(std::vector<std::uint8_t>(6, 3));  // 6, not 12, in a row
+  ASSERT_FALSE(r);
+  EXPECT_FALSE(r.permanent);
+}
+
+TEST(HealthTestsTest, KindNamesAreTheMetricLabels) {
+  EXPECT_EQ(HealthTestKindName(HealthTestKind::kRct), "rct");
+  EXPECT_EQ(HealthTestKindName(HealthTestKind::kApt), "apt");
+  EXPECT_EQ(HealthTestKindName(HealthTestKind::kStartup), "startup");
 }
 
 TEST(HealthTestSelfCheckTest, Passes) {

@@ -65,8 +65,8 @@ TEST_F(MonitoredSourceTest, ExplicitStartRunsTheStartupTestOnce) {
   EXPECT_EQ(source->Status().state, SourceState::kHealthy);
 }
 
-TEST_F(MonitoredSourceTest, StuckSourceFailsStartupAndIsQuarantined) {
-  control_->mode = FakeMode::kStuck;
+TEST_F(MonitoredSourceTest, GlitchFailsStartupAndIsQuarantined) {
+  control_->mode = FakeMode::kBursts;  // a run of 6 at H = 8: intermittent (5), not permanent (9)
   auto source = Make();
   std::array<std::uint8_t, 16> out{};
   out.fill(0xEE);
@@ -77,21 +77,109 @@ TEST_F(MonitoredSourceTest, StuckSourceFailsStartupAndIsQuarantined) {
   const SourceStatus status = source->Status();
   EXPECT_EQ(status.state, SourceState::kQuarantined);
   EXPECT_EQ(status.failures, 1U);
+  EXPECT_EQ(status.startup_failures, 1U);
+  EXPECT_EQ(status.rct_failures, 0U);
+  EXPECT_EQ(status.permanent_failures, 0U);
   EXPECT_NE(status.last_failure.find("repetition count"), std::string::npos);
+  EXPECT_NE(status.last_failure.find("intermittent"), std::string::npos);
 }
 
-TEST_F(MonitoredSourceTest, RctTripsDuringServiceAndOutputIsWiped) {
+TEST_F(MonitoredSourceTest, StuckSourceFailsStartupPermanentlyAndIsDisabled) {
+  control_->mode = FakeMode::kStuck;
+  auto source = Make();
+  std::array<std::uint8_t, 16> out{};
+  auto r = source->Read(out);
+  ASSERT_FALSE(r);
+  const SourceStatus status = source->Status();
+  EXPECT_EQ(status.state, SourceState::kDisabled);
+  EXPECT_EQ(SourceStateName(status.state), "disabled");
+  EXPECT_EQ(status.startup_failures, 1U);
+  EXPECT_EQ(status.permanent_failures, 1U);
+  EXPECT_NE(status.last_failure.find("permanent"), std::string::npos);
+}
+
+TEST_F(MonitoredSourceTest, DisabledSourceIsNeverRetriedByItself) {
+  control_->mode = FakeMode::kStuck;
+  auto source = Make();
+  ASSERT_FALSE(source->Start());
+  control_->mode = FakeMode::kGood;  // healthy again: without a reset, it stays disabled
+  const auto reads = control_->reads.load();
+  for (int i = 0; i < 10; ++i) {
+    clock_.Advance(std::chrono::hours(1));
+    std::array<std::uint8_t, 8> out{};
+    auto r = source->Read(out);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("disabled"), std::string::npos) << r.error().message;
+  }
+  EXPECT_EQ(control_->reads.load(), reads);  // the device is not even read
+  EXPECT_EQ(source->Status().state, SourceState::kDisabled);
+  EXPECT_EQ(source->Status().failures, 1U);
+}
+
+TEST_F(MonitoredSourceTest, ResetBringsADisabledSourceBackThroughTheStartupTest) {
+  control_->mode = FakeMode::kStuck;
+  auto source = Make();
+  ASSERT_FALSE(source->Start());
+  // A reset while the source is still stuck disables it again, at once.
+  auto again = source->Reset();
+  ASSERT_FALSE(again);
+  EXPECT_EQ(source->Status().state, SourceState::kDisabled);
+  EXPECT_EQ(source->Status().permanent_failures, 2U);
+
+  control_->mode = FakeMode::kGood;
+  const auto before = control_->bytes_read.load();
+  ASSERT_TRUE(source->Reset());
+  EXPECT_EQ(control_->bytes_read.load() - before, kStartupSamples);  // a fresh start-up test
+  const SourceStatus status = source->Status();
+  EXPECT_EQ(status.state, SourceState::kHealthy);
+  EXPECT_EQ(status.resets, 2U);
+  EXPECT_EQ(status.consecutive_failures, 0U);
+  std::array<std::uint8_t, 8> out{};
+  EXPECT_TRUE(source->Read(out));
+  // Resetting a healthy source changes nothing.
+  ASSERT_TRUE(source->Reset());
+  EXPECT_EQ(source->Status().resets, 2U);
+}
+
+TEST_F(MonitoredSourceTest, ResetRetriesAQuarantinedSourceNow) {
+  control_->mode = FakeMode::kBursts;
+  auto source = Make();
+  ASSERT_FALSE(source->Start());
+  control_->mode = FakeMode::kGood;
+  ASSERT_TRUE(source->Reset());  // no back-off wait
+  EXPECT_EQ(source->Status().state, SourceState::kHealthy);
+}
+
+TEST_F(MonitoredSourceTest, StuckOutputDuringServiceDisablesAndIsWiped) {
   auto source = Make();
   ASSERT_TRUE(source->Start());
   control_->mode = FakeMode::kZeros;
+  std::array<std::uint8_t, 64> out{};
+  out.fill(0xEE);
+  auto r = source->Read(out);
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(AllZero(out));
+  const SourceStatus status = source->Status();
+  EXPECT_EQ(status.state, SourceState::kDisabled);
+  EXPECT_EQ(status.rct_failures, 1U);
+  EXPECT_EQ(status.bytes_delivered, 0U);
+}
+
+TEST_F(MonitoredSourceTest, RctGlitchDuringServiceQuarantinesAndIsWiped) {
+  auto source = Make();
+  ASSERT_TRUE(source->Start());
+  control_->mode = FakeMode::kBursts;
   control_->stuck_value = 0;
   std::array<std::uint8_t, 64> out{};
   out.fill(0xEE);
   auto r = source->Read(out);
   ASSERT_FALSE(r);
   EXPECT_TRUE(AllZero(out));
-  EXPECT_EQ(source->Status().state, SourceState::kQuarantined);
-  EXPECT_EQ(source->Status().bytes_delivered, 0U);
+  const SourceStatus status = source->Status();
+  EXPECT_EQ(status.state, SourceState::kQuarantined);
+  EXPECT_EQ(status.rct_failures, 1U);
+  EXPECT_EQ(status.apt_failures, 0U);
+  EXPECT_EQ(status.bytes_delivered, 0U);
 }
 
 TEST_F(MonitoredSourceTest, AptTripsOnBiasedOutput) {
@@ -100,7 +188,9 @@ TEST_F(MonitoredSourceTest, AptTripsOnBiasedOutput) {
   auto r = source->Start();
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("adaptive proportion"), std::string::npos);
-  EXPECT_EQ(source->Status().state, SourceState::kQuarantined);
+  // A quarter zeros is far past both APT cutoffs at H = 8 (16 and the permanent one).
+  EXPECT_EQ(source->Status().state, SourceState::kDisabled);
+  EXPECT_EQ(source->Status().startup_failures, 1U);
 }
 
 TEST_F(MonitoredSourceTest, ReadErrorMakesSourceUnavailable) {
@@ -117,7 +207,7 @@ TEST_F(MonitoredSourceTest, ReadErrorMakesSourceUnavailable) {
 }
 
 TEST_F(MonitoredSourceTest, RefusesDuringBackoffWithoutTouchingTheSource) {
-  control_->mode = FakeMode::kStuck;
+  control_->mode = FakeMode::kBursts;
   auto source = Make();
   ASSERT_FALSE(source->Start());
   control_->mode = FakeMode::kGood;  // healthy again, but the back-off has not expired
@@ -133,7 +223,7 @@ TEST_F(MonitoredSourceTest, RefusesDuringBackoffWithoutTouchingTheSource) {
 }
 
 TEST_F(MonitoredSourceTest, RecoversAfterBackoffByRerunningTheStartupTest) {
-  control_->mode = FakeMode::kStuck;
+  control_->mode = FakeMode::kBursts;
   auto source = Make();
   ASSERT_FALSE(source->Start());
   control_->mode = FakeMode::kGood;

@@ -23,7 +23,9 @@ constexpr char kId[] = "6a1f2c1e-9a55-4b39-9d3c-1f0a0b6c7d8e";
 class DispenserTest : public ::testing::Test, protected testing::ServiceStack {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(BuildStack(dir_.path(), {.limiter_clock = &clock_, .bytes_issued = &bytes_issued_})
+    ASSERT_TRUE(BuildStack(dir_.path(), {.limiter_clock = &clock_,
+                                         .bytes_issued = &bytes_issued_,
+                                         .refusals = &refusals_})
                     .has_value());
     auto created = RegisterInstance(kId);
     ASSERT_TRUE(created.has_value());
@@ -34,6 +36,7 @@ class DispenserTest : public ::testing::Test, protected testing::ServiceStack {
   testing::FakeClock clock_;
   MetricsRegistry metrics_;
   Family<Counter>& bytes_issued_ = metrics_.AddCounter("bytes_total", "bytes", {"transport"});
+  Family<Counter>& refusals_ = metrics_.AddCounter("refusals_total", "refusals", {"transport"});
   Instance instance_;
 };
 
@@ -50,6 +53,30 @@ TEST_F(DispenserTest, DrawsDistinctOutputAndCountsItAfterAFlush) {
             (std::map<std::string, std::uint64_t>{{"egd", 64}, {"http", 64}}));
   EXPECT_EQ(bytes_issued_.WithLabels({"http"}).Value(), 64);
   EXPECT_EQ(bytes_issued_.WithLabels({"egd"}).Value(), 64);
+}
+
+TEST_F(DispenserTest, CountsRateLimitRefusalsPerTransport) {
+  // Every transport's series exists from the start, at 0, so alerting rules see the first one.
+  for (const char* transport : {"http", "openstack", "pollen", "egd", "config_drive", "other"}) {
+    EXPECT_EQ(refusals_.WithLabels({transport}).Value(), 0) << transport;
+  }
+  // The default limits are 1000 B/s with a 2000-byte burst, and the fake clock stands still.
+  std::array<std::uint8_t, 1500> big{};
+  ASSERT_TRUE(dispenser_->Draw(instance_, big, UsageTransport::kHttp).has_value());
+  std::chrono::milliseconds retry_after{0};
+  auto refused = dispenser_->Draw(instance_, big, UsageTransport::kPollen, &retry_after);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kResourceExhausted);
+  EXPECT_FALSE(dispenser_->Draw(instance_, big, UsageTransport::kPollen).has_value());
+  EXPECT_FALSE(dispenser_->Draw(instance_, big, UsageTransport::kOpenStack).has_value());
+  EXPECT_EQ(refusals_.WithLabels({"pollen"}).Value(), 2);
+  EXPECT_EQ(refusals_.WithLabels({"openstack"}).Value(), 1);
+  EXPECT_EQ(refusals_.WithLabels({"http"}).Value(), 0);
+  dispenser_->RecordRefusal(UsageTransport::kEgd);
+  EXPECT_EQ(refusals_.WithLabels({"egd"}).Value(), 1);
+  std::size_t series = 0;
+  refusals_.ForEach([&series](const auto&, const Counter&) { ++series; });
+  EXPECT_EQ(series, 6U);
 }
 
 TEST_F(DispenserTest, UsageIsSummedPerTransportBetweenFlushes) {

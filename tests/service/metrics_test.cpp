@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -106,6 +107,19 @@ TEST(MetricsTest, FamilyCapsChildrenAndCountsTheRestAsOther) {
       EXPECT_EQ(c.Value(), 2);
     }
   });
+}
+
+TEST(MetricsTest, CounterAdvanceToNeverGoesDown) {
+  Counter c;
+  c.AdvanceTo(5);
+  EXPECT_EQ(c.Value(), 5);
+  c.AdvanceTo(3);  // a stale total read by a slower scrape
+  EXPECT_EQ(c.Value(), 5);
+  c.Increment(1);
+  c.AdvanceTo(6);
+  EXPECT_EQ(c.Value(), 6);
+  c.AdvanceTo(NAN);
+  EXPECT_EQ(c.Value(), 6);
 }
 
 TEST(MetricsTest, ConcurrentIncrementsAreNotLost) {

@@ -25,15 +25,19 @@ class CountingRandom {
         for (int b = 0; b < 8; ++b) word[b] = static_cast<std::uint8_t>(counter_ >> (8 * b));
         std::memcpy(out.data() + i, word, std::min<std::size_t>(8, out.size() - i));
       }
+      bytes_ += out.size();
       return {};
     };
   }
   void FailFromCall(std::uint64_t n) { fail_from_call_ = n; }
   std::uint64_t calls() const { return calls_; }
+  // bytes returns how many bytes successful calls have produced.
+  std::uint64_t bytes() const { return bytes_; }
 
  private:
   std::uint64_t counter_ = 0;
   std::uint64_t calls_ = 0;
+  std::uint64_t bytes_ = 0;
   std::uint64_t fail_from_call_ = UINT64_MAX;
 };
 

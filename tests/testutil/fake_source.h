@@ -3,8 +3,10 @@
 // A test keeps a shared FakeSourceControl and changes the fake's behaviour at any time, also after
 // the fake has been handed to a MonitoredSource: good output (a SplitMix64 stream, statistically
 // fine for the health tests and reproducible), stuck at one value, all zeros, heavily biased
-// (every fourth byte zero), or failing reads; a countdown of failing reads before recovery; and a
-// FakeClock that advances by a fixed time per byte read, so read rates can be measured.
+// (every fourth byte zero), good after a short repeated burst at the start of every read (an
+// intermittent RCT failure that stops short of the permanent cutoff), or failing reads; a countdown
+// of failing reads before recovery; and a FakeClock that advances by a fixed time per byte read, so
+// read rates can be measured.
 #pragma once
 
 #include <atomic>
@@ -26,12 +28,15 @@ enum class FakeMode {
   kStuck,   // every byte is stuck_value
   kZeros,   // every byte is zero
   kBiased,  // every fourth byte of the stream is zero, the others good
+  kBursts,  // every read starts with burst_length copies of stuck_value, then good output
   kError,   // every read fails with kUnavailable
 };
 
 struct FakeSourceControl {
   std::atomic<FakeMode> mode{FakeMode::kGood};
   std::atomic<std::uint8_t> stuck_value{0x42};
+  // kBursts: 6 trips the intermittent RCT cutoff at H = 8 (5) but not the permanent one (9).
+  std::atomic<int> burst_length{6};
   std::atomic<int> fail_reads{0};  // the next this many reads fail, then |mode| applies again
   std::atomic<std::uint64_t> reads{0};
   std::atomic<std::uint64_t> bytes_read{0};  // bytes produced by successful reads
@@ -59,6 +64,7 @@ class FakeSource final : public EntropySource {
     }
     const FakeMode mode = control_->mode.load();
     if (mode == FakeMode::kError) return Fail(ErrorCode::kUnavailable, "fake read error");
+    std::size_t index = 0;
     for (std::uint8_t& b : out) {
       switch (mode) {
         case FakeMode::kStuck:
@@ -70,11 +76,17 @@ class FakeSource final : public EntropySource {
         case FakeMode::kBiased:
           b = (position_ % 4 == 0) ? 0 : NextByte();
           break;
+        case FakeMode::kBursts:
+          b = (index < static_cast<std::size_t>(control_->burst_length.load()))
+                  ? control_->stuck_value.load()
+                  : NextByte();
+          break;
         default:
           b = NextByte();
           break;
       }
       ++position_;
+      ++index;
     }
     control_->bytes_read += out.size();
     if (control_->clock != nullptr) {

@@ -31,6 +31,7 @@ struct ServiceStackOptions {
   const Clock* limiter_clock = nullptr;     // the rate limiter's clock; null: the steady clock
   Family<Counter>* bytes_issued = nullptr;  // the Dispenser's metric, optional
   std::uint64_t min_charge_bytes = 0;       // the Dispenser's minimum charge per draw
+  Family<Counter>* refusals = nullptr;      // the Dispenser's rate-limit refusals, optional
 };
 
 class ServiceStack {
@@ -56,7 +57,8 @@ class ServiceStack {
     limiter_ = std::make_unique<RateLimiter>(clock, BucketLimits{});
     dispenser_ =
         std::make_unique<Dispenser>(*entropy_, *registry_, *limiter_, options.default_limits,
-                                    options.bytes_issued, options.min_charge_bytes);
+                                    options.bytes_issued, options.refusals,
+                                    options.min_charge_bytes);
     return {};
   }
 

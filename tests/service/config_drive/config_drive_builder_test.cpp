@@ -8,8 +8,8 @@
 
 #include "crypto/encoding.h"
 #include "service/store/sqlite_store.h"
-#include "tests/testutil/vector_file.h"
 #include "tests/testutil/counting_random.h"
+#include "tests/testutil/vector_file.h"
 
 namespace seedwell {
 namespace {
@@ -151,6 +151,31 @@ TEST_F(ConfigDriveBuilderTest, FailedGeneratorWritesNothing) {
   EXPECT_EQ(drive.error().code, ErrorCode::kUnavailable);
   EXPECT_FALSE(fs::exists(out));
   EXPECT_EQ(Builds(), 0U);
+}
+
+TEST_F(ConfigDriveBuilderTest, CountsTheDrivesSeedsInTheInstancesUsage) {
+  auto iso = builder_.BuildIso(Req(kId));
+  ASSERT_TRUE(iso) << iso.error().message;
+  // The signed seed file (4 KiB by default), its nonce and every version's 512-byte random_seed.
+  EXPECT_EQ(iso->seed_bytes, random_.bytes());
+  EXPECT_GE(iso->seed_bytes, kDefaultSeedFileBytes + 512);
+  auto usage = registry_.Usage(kId);
+  ASSERT_TRUE(usage);
+  EXPECT_EQ(usage->bytes_by_transport.at("config_drive"), iso->seed_bytes);
+  EXPECT_EQ(usage->bytes_issued, iso->seed_bytes);
+
+  // The offline command's path (WriteTo) counts the same way.
+  auto tree = builder_.WriteTo(Req(kId), dir_.path() / "tree", ConfigDriveFormat::kDirectory);
+  ASSERT_TRUE(tree) << tree.error().message;
+  EXPECT_EQ(tree->seed_bytes, iso->seed_bytes);
+  EXPECT_EQ(registry_.Usage(kId)->bytes_by_transport.at("config_drive"), 2 * iso->seed_bytes);
+}
+
+TEST_F(ConfigDriveBuilderTest, AFailedBuildCountsNothing) {
+  random_.FailFromCall(1);  // the first draw succeeds, the drive still fails
+  ASSERT_FALSE(builder_.BuildIso(Req(kId)));
+  EXPECT_EQ(registry_.Usage(kId)->bytes_issued, 0U);
+  EXPECT_TRUE(registry_.Usage(kId)->bytes_by_transport.empty());
 }
 
 TEST(ParseConfigDriveFormat, KnowsIsoAndDir) {
