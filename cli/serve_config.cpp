@@ -7,6 +7,7 @@
 #include <set>
 
 #include "cli/option_registration.h"
+#include "cli/store_setup.h"
 #include "crypto/egd_source.h"
 
 namespace seedwell {
@@ -67,7 +68,11 @@ void AddServeOptions(CLI::App& serve, ServeConfig& c) {
       "File holding the admin bearer token (default STATE/admin-token, generated on first start)");
   AddSetting(serve, "admin-token-hash", c.admin_token_hash,
              "Accept the admin token with this hash instead of a token file (see seedwell keygen)");
-  AddSetting(serve, "database", c.database, "SQLite database file (default STATE/seedwell.db)");
+  AddSetting(serve, "database", c.database,
+             "SQLite database file (default STATE/seedwell.db), or a PostgreSQL URL "
+             "postgresql://USER@HOST:PORT/DB?sslmode=... shared by replicas (docs/replicas.md)");
+  AddSetting(serve, "database-password-file", c.database_password_file,
+             "File holding the PostgreSQL password (a URL must not contain one)");
   AddSetting(serve, "sources", c.sources, "Entropy sources to use: rdseed, rdrand, hwrng, kernel")
       ->delimiter(',');
   AddSetting(serve, "require-sources", c.require_sources,
@@ -145,6 +150,15 @@ Result<void> FinishServeConfig(ServeConfig& c) {
   if (auto guest = FinishGuestConfig(c.guest); !guest) return guest;
   if (c.reseed_bytes == 0) return Fail(ErrorCode::kInvalidArgument, "--reseed-bytes must be > 0");
   if (c.database.empty()) c.database = DirOf(c.state_dir, "seedwell.db");
+  if (IsPostgresDatabase(c.database)) {
+    SEEDWELL_TRY(CheckPostgresUrl(c.database));
+  } else if (!c.database_password_file.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "--database-password-file needs a postgresql:// --database");
+  } else if (c.database.find("://") != std::string::npos) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "--database: only SQLite files and postgresql:// URLs are supported");
+  }
   if (c.admin_token_file.empty() && c.admin_token_hash.empty()) {
     c.admin_token_file = DirOf(c.state_dir, "admin-token");
   }

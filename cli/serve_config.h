@@ -30,7 +30,8 @@ struct ServeConfig {
   std::string admin_tls_key;
   std::string admin_token_file;  // default: STATE/admin-token
   std::string admin_token_hash;  // alternative to the file: the token's hash (see seedwell keygen)
-  std::string database;          // default: STATE/seedwell.db
+  std::string database;          // SQLite file (default STATE/seedwell.db) or postgresql:// URL
+  std::string database_password_file;  // PostgreSQL password, never on the command line
 
   // Entropy sources and the DRBG.
   std::vector<std::string> sources = {"rdseed", "rdrand", "hwrng", "kernel"};
