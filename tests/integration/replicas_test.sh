@@ -9,10 +9,14 @@ source "$(dirname "$0")/lib.sh"
 
 not() { ! "$@"; }
 VERIFY="/usr/bin/python3 $SW_SOURCE_DIR/tests/tools/verify_block.py"
-PGDIR=$SW_TMP/pg
+# Beside, not inside, $SW_TMP: the server's user (nobody, when run as root) must reach it.
+PGDIR=$(mktemp -d "${TMPDIR:-/tmp}/seedwell-pg.XXXXXX")
 PGPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 bash "$SW_SOURCE_DIR/tests/testutil/pg_test_server.sh" start "$PGDIR" "$PGPORT"
-pg_stop() { bash "$SW_SOURCE_DIR/tests/testutil/pg_test_server.sh" stop "$PGDIR" || true; }
+pg_stop() {
+  bash "$SW_SOURCE_DIR/tests/testutil/pg_test_server.sh" stop "$PGDIR" || true
+  rm -rf "$PGDIR"
+}
 REPLICA_PIDS=()
 replicas_cleanup() {
   local pid
