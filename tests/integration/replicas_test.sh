@@ -4,7 +4,8 @@
 # Register through A; fetch and verify blocks through B and C with that token; revoke through B
 # and time until A and C refuse (must be under 1 s); rotate a token and delete through C; usage
 # recorded through every replica adds up; a start with a wrong password, a password in the URL,
-# an unreachable server or a newer schema fails with one message and exit status 1.
+# an unreachable server or a newer schema fails with one message and exit status 1; PostgreSQL
+# restarting under the replicas: cached guests served, admin writes 503, ready again within 5 s.
 source "$(dirname "$0")/lib.sh"
 
 not() { ! "$@"; }
@@ -40,6 +41,7 @@ mkdir -p "$SW_TMP/shared"
 start_replica() {
   local name=$1 state=$SW_TMP/state-$1 log=$SW_TMP/$1.log
   mkdir -p "$state"
+  : >"$log"
   if [ -d "$SW_TMP/shared/keys" ]; then
     cp -a "$SW_TMP/shared/keys" "$SW_TMP/shared/admin-token" "$state/"
   fi
@@ -148,6 +150,37 @@ check "a replaced token stops working on A within 1 s" test "$ok" = yes
 # Delete through C: gone on A.
 via C DELETE "/v1/instances/$ID2?purge=true"; expect_status "purge through C" 204
 via A GET "/v1/instances/$ID2"; expect_status "A no longer has it" 404
+
+# PostgreSQL restarts under the replicas: cached guests keep being served, admin writes get 503,
+# the replicas go not-ready and are ready again within 5 s of the database returning, and changes
+# reach the others again (the change feed re-LISTENed).
+ID3=8c3a4e3a-1c77-4d5b-9f5e-3a2c2d8e9fa0
+via A POST /v1/instances "{\"id\":\"$ID3\",\"project_id\":\"demo\"}"; expect_status "create ID3" 201
+TOKEN3=$(jq -r .token <<<"$RESP")
+guest B "$TOKEN3" "bytes=16"; check "B serves ID3" test "$G_STATUS" = 200
+bash "$SW_SOURCE_DIR/tests/testutil/pg_test_server.sh" pause "$PGDIR"
+guest B "$TOKEN3" "bytes=16"; check "database down: B still serves a cached guest" test "$G_STATUS" = 200
+via A POST /v1/instances '{"id":"9d4b5f4b-2d88-4e6c-8f6f-4b3d3e9fab01","project_id":"demo"}'
+expect_status "database down: admin write" 503
+ready_status() { curl -s -o /dev/null -w '%{http_code}' "$1/readyz"; }
+check "database down: A not ready" test "$(ready_status "$ADMIN_A")" = 503
+bash "$SW_SOURCE_DIR/tests/testutil/pg_test_server.sh" resume "$PGDIR"
+t0=$(date +%s%N)
+for i in $(seq 1 100); do
+  [ "$(ready_status "$ADMIN_A")" = 200 ] && [ "$(ready_status "$ADMIN_B")" = 200 ] &&
+    [ "$(ready_status "$ADMIN_C")" = 200 ] && break
+  sleep 0.05
+done
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "replicas ready again ${ms} ms after the database returned"
+check "ready again within 5 s of the database returning (${ms} ms)" test "$ms" -lt 5000
+via C POST /v1/instances '{"id":"9d4b5f4b-2d88-4e6c-8f6f-4b3d3e9fab01","project_id":"demo"}'
+expect_status "database back: admin write" 201
+for i in $(seq 1 50); do grep -q change_feed_listening <(grep -A100 change_feed_lost "$SW_TMP/B.log") && break; sleep 0.1; done
+via A DELETE "/v1/instances/$ID3"; expect_status "revoke ID3 through A" 200
+ok=""
+for i in $(seq 1 100); do guest B "$TOKEN3" "bytes=16"; [ "$G_STATUS" = 403 ] && { ok=yes; break; }; sleep 0.01; done
+check "after the restart a revocation still reaches B within 1 s" test "$ok" = yes
 
 # Start-up errors: one clear message, exit status 1.
 bad_start() {
