@@ -9,7 +9,7 @@
 #include <chrono>
 #include <utility>
 
-#include "service/store/pg_connection.h"
+#include "service/store/postgres_connection.h"
 
 namespace seedwell {
 namespace {

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "crypto/result.h"
-#include "service/store/pg_connection.h"
+#include "service/store/postgres_connection.h"
 
 namespace seedwell::pg {
 

@@ -6,7 +6,7 @@
 
 #include "crypto/result.h"
 #include "service/instance.h"
-#include "service/store/pg_connection.h"
+#include "service/store/postgres_connection.h"
 
 namespace seedwell::pg {
 

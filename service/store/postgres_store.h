@@ -1,6 +1,6 @@
 // PostgresStore: the Store on a PostgreSQL database shared by every replica (libpq).
 //
-// Connections: a small pool (pg_pool.h) with reconnection and back-off; while the server is away
+// Connections: a small pool (postgres_pool.h) with reconnection and back-off; while the server is away
 // calls fail with kUnavailable and the pool reconnects on a later call. Every statement carries a
 // server-side statement_timeout, so a blocked call ends with kUnavailable instead of hanging.
 // Every write is one statement (data-modifying CTEs), so it is atomic without a client-side

@@ -1,4 +1,4 @@
-#include "service/store/pg_pool.h"
+#include "service/store/postgres_pool.h"
 
 #include <algorithm>
 #include <utility>

@@ -1,4 +1,4 @@
-#include "service/store/pg_connection.h"
+#include "service/store/postgres_connection.h"
 
 #include <poll.h>
 

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "crypto/result.h"
-#include "service/store/pg_connection.h"
+#include "service/store/postgres_connection.h"
 
 namespace seedwell::pg {
 
