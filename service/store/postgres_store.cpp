@@ -8,8 +8,8 @@
 #include <utility>
 
 #include "service/store/list_cursor.h"
-#include "service/store/postgres_pool.h"
 #include "service/store/postgres_migrations.h"
+#include "service/store/postgres_pool.h"
 #include "service/store/postgres_row.h"
 #include "service/usage_transport.h"
 

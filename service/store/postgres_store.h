@@ -1,11 +1,11 @@
 // PostgresStore: the Store on a PostgreSQL database shared by every replica (libpq).
 //
-// Connections: a small pool (postgres_pool.h) with reconnection and back-off; while the server is away
-// calls fail with kUnavailable and the pool reconnects on a later call. Every statement carries a
-// server-side statement_timeout, so a blocked call ends with kUnavailable instead of hanging.
-// Every write is one statement (data-modifying CTEs), so it is atomic without a client-side
-// transaction and costs one round trip. Usage is added, never overwritten (bytes = bytes + $n):
-// replicas flushing the same instance's counters at the same moment both count.
+// Connections: a small pool (postgres_pool.h) with reconnection and back-off; while the server is
+// away calls fail with kUnavailable and the pool reconnects on a later call. Every statement
+// carries a server-side statement_timeout, so a blocked call ends with kUnavailable instead of
+// hanging. Every write is one statement (data-modifying CTEs), so it is atomic without a
+// client-side transaction and costs one round trip. Usage is added, never overwritten (bytes =
+// bytes + $n): replicas flushing the same instance's counters at the same moment both count.
 //
 // Change notices: every write to an instance also sends, in the same transaction, a NOTIFY on
 // kInstanceChannel naming the change, the instance and the store that made it (its origin), so
