@@ -23,10 +23,10 @@
 #include "cli/egd_service.h"
 #include "cli/entropy_flags.h"
 #include "cli/state_dir.h"
+#include "cli/store_setup.h"
 #include "crypto/self_test.h"
 #include "service/dispenser.h"
 #include "service/rate_limiter.h"
-#include "service/store/sqlite_store.h"
 
 namespace seedwell {
 namespace {
@@ -170,8 +170,12 @@ int RunServe(ServeConfig config) {
 
     auto keys = KeyRing::Open(config.state_dir + "/keys");
     if (!keys) throw std::runtime_error("signing keys: " + keys.error().message);
-    auto store = SqliteStore::Open(config.database);
+    OpenedStore opened = OpenServeStore(config);
+    Store* store = opened.store.get();
     Registry registry(*store, NowUnixMs);
+    // Other replicas' writes reach this registry's cache and subscribers within milliseconds.
+    auto change_feed =
+        opened.postgres != nullptr ? StartChangeFeed(*opened.postgres, registry) : nullptr;
     AddressIndex addresses(registry, NowUnixMs);
 
     auto entropy = EntropyService::Create(ServeEntropyOptions(config), SteadyClock::Instance());
@@ -242,7 +246,6 @@ int RunServe(ServeConfig config) {
       spdlog::info("event=source name={} kind={} state={} bytes_per_second={:.0f}", s.name,
                    SourceKindName(s.kind), SourceStateName(s.state), s.read_rate_bytes_per_second);
     }
-    spdlog::info("event=store backend=sqlite path={}", config.database);
     spdlog::info("event=signing_key kid={}", (*keys)->ActiveKey()->kid());
     spdlog::info("guest listener on {} (public url {})", guest_url, ctx.public_url);
     spdlog::info("admin listener on {}", admin_url);
@@ -256,6 +259,7 @@ int RunServe(ServeConfig config) {
     admin_thread.join();
     if (*egd) (*egd)->Stop();
     flusher.Stop();
+    change_feed.reset();
     (*entropy)->Stop();
     spdlog::info("event=stopped");
     return 0;

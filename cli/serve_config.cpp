@@ -8,6 +8,7 @@
 
 #include "cli/option_registration.h"
 #include "crypto/conditioner.h"
+#include "cli/store_setup.h"
 #include "crypto/egd_source.h"
 
 namespace seedwell {
@@ -101,7 +102,11 @@ void AddServeOptions(CLI::App& serve, ServeConfig& c) {
   AddSetting(serve, "vendordata-token-hash", c.vendordata_token_hash,
              "Accept the vendordata token with this hash instead of a file (seedwell keygen "
              "vendordata-token)");
-  AddSetting(serve, "database", c.database, "SQLite database file (default STATE/seedwell.db)");
+  AddSetting(serve, "database", c.database,
+             "SQLite database file (default STATE/seedwell.db), or a PostgreSQL URL "
+             "postgresql://USER@HOST:PORT/DB?sslmode=... shared by replicas (docs/replicas.md)");
+  AddSetting(serve, "database-password-file", c.database_password_file,
+             "File holding the PostgreSQL password (a URL must not contain one)");
   AddSetting(serve, "sources", c.sources,
              "Entropy sources to use: rdseed, rdrand, hwrng, kernel, upstream-egd (needs "
              "--upstream-egd); at least one hardware source, unless --allow-kernel-only or "
@@ -197,6 +202,15 @@ Result<void> FinishServeConfig(ServeConfig& c) {
   if (!c.vendordata_token_file.empty() && !c.vendordata_token_hash.empty()) {
     return Fail(ErrorCode::kInvalidArgument,
                 "give --vendordata-token-file or --vendordata-token-hash, not both");
+  }
+  if (IsPostgresDatabase(c.database)) {
+    SEEDWELL_TRY(CheckPostgresUrl(c.database));
+  } else if (!c.database_password_file.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "--database-password-file needs a postgresql:// --database");
+  } else if (c.database.find("://") != std::string::npos) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "--database: only SQLite files and postgresql:// URLs are supported");
   }
   if (c.admin_token_file.empty() && c.admin_token_hash.empty()) {
     c.admin_token_file = DirOf(c.state_dir, "admin-token");

@@ -8,7 +8,7 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake ninja-build pkg-config ccache
   libsodium-dev libssl-dev nlohmann-json3-dev libcpp-httplib-dev libexpected-dev
-  libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev libisofs-dev libasio-dev
+  libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev libpq-dev libisofs-dev libasio-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(
@@ -16,6 +16,9 @@ test_pkgs=(
   rng-tools5 prometheus jq genisoimage xorriso cloud-init pollinate systemd util-linux
   # Nova's vendordata client libraries (tests/integration/nova_vendordata_test.sh).
   python3-keystoneauth1 python3-oslo.config
+  # The PostgreSQL store's tests and tests/integration/replicas_test.sh start their own server
+  # (initdb + pg_ctl in a temporary directory, as the unprivileged user nobody when run as root).
+  postgresql postgresql-common
   # The VM boot test (tests/integration/vm_boot_test.sh): QEMU under TCG, Debian's kernel and its
   # modules, a static busybox for the initramfs, cpio to pack it, modprobe to resolve modules.
   qemu-system-x86 linux-image-amd64 busybox-static cpio kmod

@@ -33,6 +33,13 @@ void Registry::Invalidate(const std::string& id) {
   by_id_.erase(it);
 }
 
+void Registry::InvalidateAll() {
+  generation_.fetch_add(1, std::memory_order_release);
+  const std::lock_guard lock(cache_mutex_);
+  by_id_.clear();
+  by_token_.clear();
+}
+
 std::uint64_t Registry::Subscribe(InstanceListener listener) {
   const std::lock_guard lock(listeners_mutex_);
   const std::uint64_t id = next_listener_id_++;

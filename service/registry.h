@@ -3,8 +3,9 @@
 //
 // Cache: active instances found by Authenticate are kept by id and by token hash for at most
 // |cache_ttl_ms|, and dropped on every write this Registry makes. Writes made by another replica
-// sharing the Store (e.g. a revocation) take effect here within the TTL. Usage counters are
-// written through to cached entries.
+// sharing the Store (e.g. a revocation) arrive through Publish when the Store has a change feed
+// (PostgreSQL: within milliseconds), and take effect here within the TTL at the latest. Usage
+// counters are written through to cached entries.
 //
 // Ids: methods taking an id accept any case of a UUID and canonicalise it; a string that is not a
 // UUID names no instance (kNotFound). Errors follow instance.h (kInvalidArgument malformed,
@@ -121,6 +122,10 @@ class Registry {
   // Publish drops |event|'s instance from the cache and delivers the event to every subscriber:
   // for changes this Registry did not make itself (another replica's, learnt from the Store).
   void Publish(const InstanceEvent& event);
+
+  // InvalidateAll drops every cached instance: for when changes made elsewhere may have been
+  // missed (the change feed reconnected), so the next lookups read the Store.
+  void InvalidateAll();
 
   // Generation changes after every write this registry makes (create, update, revoke, delete,
   // token); indexes built from List() compare it to know they are stale.

@@ -129,6 +129,30 @@ TEST_F(ServeConfigTest, RefusesSourcesThatCanNeverMeetTheSeedingPolicy) {
   EXPECT_FALSE(FinishServeConfig(none).has_value());
 }
 
+TEST_F(ServeConfigTest, DatabaseIsAFileOrAPostgresUrlWithoutPassword) {
+  ServeConfig sqlite = Parse({"--state-dir", "/s"});
+  ASSERT_TRUE(FinishServeConfig(sqlite).has_value());
+  EXPECT_EQ(sqlite.database, "/s/seedwell.db");
+
+  setenv("SEEDWELL_DATABASE", "postgresql://seedwell@db:5432/seedwell?sslmode=require", 1);
+  ServeConfig pg = Parse({"--database-password-file", "/run/secrets/pw"});
+  unsetenv("SEEDWELL_DATABASE");
+  EXPECT_TRUE(FinishServeConfig(pg).has_value());
+  EXPECT_EQ(pg.database, "postgresql://seedwell@db:5432/seedwell?sslmode=require");
+  EXPECT_EQ(pg.database_password_file, "/run/secrets/pw");
+
+  ServeConfig with_password = Parse({"--database", "postgresql://seedwell:hunter2@db/seedwell"});
+  const auto refused = FinishServeConfig(with_password);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message.find("--database-password-file"), std::string::npos);
+  EXPECT_EQ(refused.error().message.find("hunter2"), std::string::npos);
+
+  ServeConfig file_and_password = Parse({"--database-password-file", "/pw"});
+  EXPECT_FALSE(FinishServeConfig(file_and_password).has_value());
+  ServeConfig other_scheme = Parse({"--database", "mysql://u@h/db"});
+  EXPECT_FALSE(FinishServeConfig(other_scheme).has_value());
+}
+
 TEST(ParseHostPortTest, AcceptsV4V6AndRejectsGarbage) {
   auto v4 = ParseHostPort("127.0.0.1:0");
   ASSERT_TRUE(v4.has_value());

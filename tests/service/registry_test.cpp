@@ -95,6 +95,19 @@ TEST_F(RegistryTest, CacheExpiresForWritesByAnotherReplica) {
   EXPECT_EQ(registry_.Authenticate(created.token).error().code, ErrorCode::kPermissionDenied);
 }
 
+TEST_F(RegistryTest, InvalidateAllDropsEveryCachedInstance) {
+  // After the change feed reconnects, changes made elsewhere meanwhile take effect at once.
+  const auto created = *registry_.Create(NewInstance());
+  ASSERT_TRUE(registry_.Authenticate(created.token).has_value());
+  Registry other(*store_, [this] { return now_.load(); });
+  ASSERT_TRUE(other.Revoke(kId).has_value());
+  EXPECT_TRUE(registry_.Authenticate(created.token).has_value());  // still cached
+  const auto generation = registry_.Generation();
+  registry_.InvalidateAll();
+  EXPECT_GT(registry_.Generation(), generation);
+  EXPECT_EQ(registry_.Authenticate(created.token).error().code, ErrorCode::kPermissionDenied);
+}
+
 TEST_F(RegistryTest, RotateTokenInvalidatesTheOldOne) {
   const auto created = *registry_.Create(NewInstance());
   ASSERT_TRUE(registry_.Authenticate(created.token).has_value());

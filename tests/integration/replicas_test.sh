@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# Replicas acting as one: one PostgreSQL server (tests/testutil/pg_test_server.sh, 127.0.0.1 on a
+# free port, password authentication) and three `seedwell serve` replicas A, B and C sharing it.
+# Register through A; fetch and verify blocks through B and C with that token; revoke through B
+# and time until A and C refuse (must be under 1 s); rotate a token and delete through C; usage
+# recorded through every replica adds up; a start with a wrong password, a password in the URL,
+# an unreachable server or a newer schema fails with one message and exit status 1; PostgreSQL
+# restarting under the replicas: cached guests served, admin writes 503, ready again within 5 s.
+source "$(dirname "$0")/lib.sh"
+
+not() { ! "$@"; }
+VERIFY="/usr/bin/python3 $SW_SOURCE_DIR/tests/tools/verify_block.py"
+# Beside, not inside, $SW_TMP: the server's user (nobody, when run as root) must reach it.
+PGDIR=$(mktemp -d "${TMPDIR:-/tmp}/seedwell-pg.XXXXXX")
+PGPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+bash "$SW_SOURCE_DIR/tests/testutil/pg_test_server.sh" start "$PGDIR" "$PGPORT"
+pg_stop() {
+  bash "$SW_SOURCE_DIR/tests/testutil/pg_test_server.sh" stop "$PGDIR" || true
+  rm -rf "$PGDIR"
+}
+REPLICA_PIDS=()
+replicas_cleanup() {
+  local pid
+  for pid in "${REPLICA_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  pg_stop
+  sw_cleanup
+}
+trap replicas_cleanup EXIT
+
+psql_q() { psql -h "$PGDIR" -p "$PGPORT" -U seedwell -d "$1" -X -qAt -v ON_ERROR_STOP=1 -c "$2"; }
+psql_q postgres "CREATE DATABASE seedwell" >/dev/null
+printf 'seedwell\n' >"$SW_TMP/pgpass"
+chmod 0600 "$SW_TMP/pgpass"
+DB_URL="postgresql://seedwell@127.0.0.1:$PGPORT/seedwell?sslmode=disable"
+
+# One key ring and admin token for all three (as a Kubernetes Secret would hold them).
+mkdir -p "$SW_TMP/shared"
+
+# start_replica NAME: starts a replica with its own state dir (keys and token copied from the first
+# one); sets URLs in GUEST_<NAME> and ADMIN_<NAME>.
+start_replica() {
+  local name=$1 state=$SW_TMP/state-$1 log=$SW_TMP/$1.log
+  mkdir -p "$state"
+  : >"$log"
+  if [ -d "$SW_TMP/shared/keys" ]; then
+    cp -a "$SW_TMP/shared/keys" "$SW_TMP/shared/admin-token" "$state/"
+  fi
+  "$SW_BIN" serve --state-dir "$state" --guest-listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
+    --allow-kernel-only --database "$DB_URL" --database-password-file "$SW_TMP/pgpass" \
+    >"$log" 2>&1 &
+  REPLICA_PIDS+=($!)
+  local i
+  for i in $(seq 1 200); do
+    grep -q "seedwell serving" "$log" && break
+    kill -0 "${REPLICA_PIDS[-1]}" 2>/dev/null || { echo "replica $name exited:"; cat "$log"; exit 1; }
+    sleep 0.1
+  done
+  grep -q "seedwell serving" "$log" || { echo "replica $name did not start:"; cat "$log"; exit 1; }
+  printf -v "GUEST_$name" '%s' "$(grep -o 'guest listener on [^ ]*' "$log" | head -1 | awk '{print $4}')"
+  printf -v "ADMIN_$name" '%s' "$(grep -o 'admin listener on [^ ]*' "$log" | head -1 | awk '{print $4}')"
+  if [ ! -d "$SW_TMP/shared/keys" ]; then cp -a "$state/keys" "$state/admin-token" "$SW_TMP/shared/"; fi
+}
+
+start_replica A
+start_replica B
+start_replica C
+ADMIN_TOKEN=$(cat "$SW_TMP/shared/admin-token")
+check "A logs the PostgreSQL backend" grep -q 'event=store backend=postgresql' "$SW_TMP/A.log"
+check "no log line holds the password" not grep -rq "seedwell:" "$SW_TMP/A.log" "$SW_TMP/B.log"
+check "replicas listen for changes" grep -q 'event=change_feed_listening' "$SW_TMP/C.log"
+
+# via NAME METHOD PATH [BODY]: an admin call through replica NAME.
+via() { local v="ADMIN_$1"; ADMIN_URL=${!v}; shift; api "$@"; }
+# guest NAME TOKEN QUERY: a guest entropy request through replica NAME; status in $G_STATUS.
+guest() {
+  local v="GUEST_$1"
+  G_STATUS=$(curl -sS -o "$SW_TMP/block.json" -w '%{http_code}' -H "Authorization: Bearer $2" \
+    "${!v}/v1/entropy?$3")
+}
+
+ID=6a1f2c1e-9a55-4b39-9d3c-1f0a0b6c7d8e
+via A POST /v1/instances "{\"id\":\"$ID\",\"project_id\":\"demo\"}"
+expect_status "create through A" 201
+TOKEN=$(jq -r .token <<<"$RESP")
+via B GET "/v1/instances/$ID"; expect_status "B sees A's instance" 200
+via C POST /v1/instances "{\"id\":\"$ID\",\"project_id\":\"demo\"}"
+expect_status "the same id through C" 409
+
+curl -sS "$GUEST_A/v1/keys" -o "$SW_TMP/keys.json"
+for r in B C; do
+  guest "$r" "$TOKEN" "bytes=32&nonce=0a0b"
+  check "block through $r" test "$G_STATUS" = 200
+  check "block through $r verifies with A's key listing" \
+    $VERIFY "$SW_TMP/keys.json" "$SW_TMP/block.json" --instance "$ID" --nonce 0a0b
+done
+
+# Two replicas creating one id at the same moment: exactly one 201.
+ID2=7b2f3d2f-0b66-4c4a-8e4d-2f1b1c7d8e9f
+for r in A B C; do
+  v="ADMIN_$r"
+  curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $ADMIN_TOKEN" \
+    -H 'Content-Type: application/json' -d "{\"id\":\"$ID2\",\"project_id\":\"demo\"}" \
+    "${!v}/v1/instances" >>"$SW_TMP/race" &
+done
+wait_jobs() { local j; for j in $(jobs -p); do case " ${REPLICA_PIDS[*]} " in *" $j "*) ;; *) wait "$j";; esac; done; }
+wait_jobs
+check "concurrent creates: exactly one 201" test "$(grep -c '^201$' "$SW_TMP/race")" = 1
+check "concurrent creates: the others 409" test "$(grep -c '^409$' "$SW_TMP/race")" = 2
+
+# Usage through every replica adds up (each flushes its own counts once a second, additively).
+for r in A B C; do guest "$r" "$TOKEN" "bytes=100"; done
+usage_until_total() {
+  local i
+  for i in $(seq 1 50); do
+    via A GET "/v1/instances/$ID/usage"
+    [ "$(jq -r .bytes_issued <<<"$RESP")" = "$1" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+check "usage from three replicas adds up to 364" usage_until_total 364
+
+# Revoke through B; A and C (which have the instance cached) refuse within 1 s.
+guest A "$TOKEN" "bytes=16"; guest C "$TOKEN" "bytes=16"   # warm both caches
+via B DELETE "/v1/instances/$ID"; expect_status "revoke through B" 200
+t0=$(date +%s%N)
+refused=""
+for i in $(seq 1 300); do
+  guest A "$TOKEN" "bytes=16"; a=$G_STATUS
+  guest C "$TOKEN" "bytes=16"; c=$G_STATUS
+  if [ "$a" = 403 ] && [ "$c" = 403 ]; then refused=yes; break; fi
+  sleep 0.01
+done
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "revocation reached A and C in ${ms} ms"
+check "A and C refuse the revoked instance" test "$refused" = yes
+check "revocation reached the other replicas in under 1 s (${ms} ms)" test "$ms" -lt 1000
+
+# Token rotation through C: the old token stops working on A at once.
+via C POST /v1/instances "{\"id\":\"$ID2\",\"project_id\":\"demo\"}" # already exists (409)
+via A GET "/v1/instances/$ID2"; expect_status "A reads the raced instance" 200
+via C POST "/v1/instances/$ID2/token"; expect_status "rotate through C" 200
+NEW=$(jq -r .token <<<"$RESP")
+via B POST "/v1/instances/$ID2/token"; OLD_ON_B=$(jq -r .token <<<"$RESP")
+guest A "$OLD_ON_B" "bytes=16"; check "the newest token works on A" test "$G_STATUS" = 200
+ok=""
+for i in $(seq 1 100); do guest A "$NEW" "bytes=16"; [ "$G_STATUS" = 401 ] && { ok=yes; break; }; sleep 0.01; done
+check "a replaced token stops working on A within 1 s" test "$ok" = yes
+
+# Delete through C: gone on A.
+via C DELETE "/v1/instances/$ID2?purge=true"; expect_status "purge through C" 204
+via A GET "/v1/instances/$ID2"; expect_status "A no longer has it" 404
+
+# PostgreSQL restarts under the replicas: cached guests keep being served, admin writes get 503,
+# the replicas go not-ready and are ready again within 5 s of the database returning, and changes
+# reach the others again (the change feed re-LISTENed).
+ID3=8c3a4e3a-1c77-4d5b-9f5e-3a2c2d8e9fa0
+via A POST /v1/instances "{\"id\":\"$ID3\",\"project_id\":\"demo\"}"; expect_status "create ID3" 201
+TOKEN3=$(jq -r .token <<<"$RESP")
+guest B "$TOKEN3" "bytes=16"; check "B serves ID3" test "$G_STATUS" = 200
+bash "$SW_SOURCE_DIR/tests/testutil/pg_test_server.sh" pause "$PGDIR"
+guest B "$TOKEN3" "bytes=16"; check "database down: B still serves a cached guest" test "$G_STATUS" = 200
+via A POST /v1/instances '{"id":"9d4b5f4b-2d88-4e6c-8f6f-4b3d3e9fab01","project_id":"demo"}'
+expect_status "database down: admin write" 503
+ready_status() { curl -s -o /dev/null -w '%{http_code}' "$1/readyz"; }
+check "database down: A not ready" test "$(ready_status "$ADMIN_A")" = 503
+bash "$SW_SOURCE_DIR/tests/testutil/pg_test_server.sh" resume "$PGDIR"
+t0=$(date +%s%N)
+for i in $(seq 1 100); do
+  [ "$(ready_status "$ADMIN_A")" = 200 ] && [ "$(ready_status "$ADMIN_B")" = 200 ] &&
+    [ "$(ready_status "$ADMIN_C")" = 200 ] && break
+  sleep 0.05
+done
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "replicas ready again ${ms} ms after the database returned"
+check "ready again within 5 s of the database returning (${ms} ms)" test "$ms" -lt 5000
+via C POST /v1/instances '{"id":"9d4b5f4b-2d88-4e6c-8f6f-4b3d3e9fab01","project_id":"demo"}'
+expect_status "database back: admin write" 201
+for i in $(seq 1 50); do grep -q change_feed_listening <(grep -A100 change_feed_lost "$SW_TMP/B.log") && break; sleep 0.1; done
+via A DELETE "/v1/instances/$ID3"; expect_status "revoke ID3 through A" 200
+ok=""
+for i in $(seq 1 100); do guest B "$TOKEN3" "bytes=16"; [ "$G_STATUS" = 403 ] && { ok=yes; break; }; sleep 0.01; done
+check "after the restart a revocation still reaches B within 1 s" test "$ok" = yes
+
+# Start-up errors: one clear message, exit status 1.
+bad_start() {
+  local out=$SW_TMP/bad.log status=0
+  "$SW_BIN" serve --state-dir "$SW_TMP/state-bad" --guest-listen 127.0.0.1:0 \
+    --admin-listen 127.0.0.1:0 --allow-kernel-only "$@" >"$out" 2>&1 || status=$?
+  BAD_STATUS=$status
+  BAD_LOG=$(cat "$out")
+}
+printf 'wrong\n' >"$SW_TMP/wrongpass"
+bad_start --database "$DB_URL" --database-password-file "$SW_TMP/wrongpass"
+check "wrong password: exit 1" test "$BAD_STATUS" = 1
+check "wrong password: says so" grep -q "password authentication failed" <<<"$BAD_LOG"
+check "wrong password: not echoed" not grep -q wrong <<<"${BAD_LOG//wrongpass/}"
+bad_start --database "postgresql://seedwell:hunter2@127.0.0.1:$PGPORT/seedwell"
+check "password in URL: exit 1" test "$BAD_STATUS" = 1
+check "password in URL: names the file flag" grep -q -- "--database-password-file" <<<"$BAD_LOG"
+check "password in URL: not echoed" not grep -q hunter2 <<<"$BAD_LOG"
+bad_start --database "postgresql://seedwell@127.0.0.1:1/seedwell"
+check "unreachable server: exit 1" test "$BAD_STATUS" = 1
+check "unreachable server: one message" grep -q "database connection" <<<"$BAD_LOG"
+bad_start --database "postgresql://seedwell@127.0.0.1:notaport/seedwell"
+check "malformed URL: exit 1" test "$BAD_STATUS" = 1
+psql_q seedwell "UPDATE seedwell_schema SET version = version + 1" >/dev/null
+bad_start --database "$DB_URL" --database-password-file "$SW_TMP/pgpass"
+check "newer schema: exit 1" test "$BAD_STATUS" = 1
+check "newer schema: says upgrade" grep -q "newer than this seedwell" <<<"$BAD_LOG"
+psql_q seedwell "UPDATE seedwell_schema SET version = version - 1" >/dev/null
+
+for pid in "${REPLICA_PIDS[@]}"; do kill -TERM "$pid"; wait "$pid" || true; done
+REPLICA_PIDS=()
+sw_finish
