@@ -1,4 +1,5 @@
 #include "service/store/postgres_row.h"
+#include "crypto/bounded_json.h"
 
 #include <algorithm>
 #include <limits>
@@ -43,8 +44,9 @@ Result<Instance> ReadInstance(const PgResult& r, int row) {
   out.name = r.Text(row, 2);
   out.hostname = r.Text(row, 3);
   out.availability_zone = r.Text(row, 4);
-  const auto metadata = nlohmann::json::parse(r.Text(row, 5), nullptr, false);
-  const auto cidrs = nlohmann::json::parse(r.Text(row, 6), nullptr, false);
+  // Rows are flat: depth 1 (crypto/bounded_json.h), so a corrupt row cannot nest deep.
+  const auto metadata = ParseBoundedJson(r.Text(row, 5), 1).value_or(nlohmann::json());
+  const auto cidrs = ParseBoundedJson(r.Text(row, 6), 1).value_or(nlohmann::json());
   auto state = ParseInstanceState(r.Text(row, 10));
   if (!metadata.is_object() || !cidrs.is_array() || !state ||
       !std::all_of(metadata.begin(), metadata.end(), [](const auto& v) { return v.is_string(); }) ||
