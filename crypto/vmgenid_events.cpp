@@ -1,5 +1,6 @@
 #include "crypto/vmgenid_events.h"
 
+#include <fcntl.h>
 #include <linux/netlink.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -37,6 +38,37 @@ bool IsNewVmgenidUevent(std::span<const std::uint8_t> message) {
   return false;
 }
 
+bool IsVmForkKmsgRecord(std::span<const std::uint8_t> record) {
+  const std::string_view text(reinterpret_cast<const char*>(record.data()), record.size());
+  const std::size_t comma = text.find(',');
+  const std::size_t semi = text.find(';');
+  if (comma == std::string_view::npos || semi == std::string_view::npos || comma == 0 ||
+      comma > 3 || semi < comma) {
+    return false;
+  }
+  int pri = 0;
+  for (const char c : text.substr(0, comma)) {
+    if (c < '0' || c > '9') return false;
+    pri = pri * 10 + (c - '0');
+  }
+  if (pri >= 8) return false;  // not the kernel facility: written by a process
+  std::string_view message = text.substr(semi + 1);
+  message = message.substr(0, message.find('\n'));
+  return message.find("crng reseeded due to virtual machine fork") != std::string_view::npos;
+}
+
+bool UeventListener::DrainKmsg() {
+  bool fork = false;
+  std::array<std::uint8_t, kMaxUeventBytes> record{};
+  for (int i = 0; i < 1024; ++i) {  // bounded: a flood of log records cannot hold the caller
+    const ssize_t n = ::read(kmsg_fd_, record.data(), record.size());
+    if (n < 0 && (errno == EINTR || errno == EPIPE)) continue;  // EPIPE: records overwritten
+    if (n <= 0) break;                                          // EAGAIN: none left
+    if (IsVmForkKmsgRecord(std::span(record.data(), static_cast<std::size_t>(n)))) fork = true;
+  }
+  return fork;
+}
+
 Result<UeventListener> UeventListener::Open() {
   const int fd = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
   if (fd < 0) {
@@ -54,18 +86,25 @@ Result<UeventListener> UeventListener::Open() {
     return Fail(ErrorCode::kUnavailable,
                 std::string("binding the netlink uevent socket: ") + std::strerror(err));
   }
-  return UeventListener(fd, /*netlink=*/true);
+  UeventListener listener(fd, /*netlink=*/true);
+  listener.kmsg_fd_ = ::open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (listener.kmsg_fd_ >= 0) (void)::lseek(listener.kmsg_fd_, 0, SEEK_END);
+  return listener;
 }
 
 UeventListener UeventListener::FromFd(int fd) { return UeventListener(fd, /*netlink=*/false); }
 
 UeventListener::UeventListener(UeventListener&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), netlink_(other.netlink_) {}
+    : fd_(std::exchange(other.fd_, -1)),
+      kmsg_fd_(std::exchange(other.kmsg_fd_, -1)),
+      netlink_(other.netlink_) {}
 
 UeventListener& UeventListener::operator=(UeventListener&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) ::close(fd_);
+    if (kmsg_fd_ >= 0) ::close(kmsg_fd_);
     fd_ = std::exchange(other.fd_, -1);
+    kmsg_fd_ = std::exchange(other.kmsg_fd_, -1);
     netlink_ = other.netlink_;
   }
   return *this;
@@ -73,6 +112,7 @@ UeventListener& UeventListener::operator=(UeventListener&& other) noexcept {
 
 UeventListener::~UeventListener() {
   if (fd_ >= 0) ::close(fd_);
+  if (kmsg_fd_ >= 0) ::close(kmsg_fd_);
 }
 
 Result<bool> UeventListener::WaitForVmgenid(std::chrono::milliseconds timeout) {
@@ -82,13 +122,16 @@ Result<bool> UeventListener::WaitForVmgenid(std::chrono::milliseconds timeout) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
-    pollfd p{fd_, POLLIN, 0};
-    const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
+    pollfd fds[2] = {{fd_, POLLIN, 0}, {kmsg_fd_, POLLIN, 0}};
+    pollfd& p = fds[0];
+    const int ready = ::poll(fds, kmsg_fd_ >= 0 ? 2 : 1, static_cast<int>(left.count()));
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) {
       return Fail(ErrorCode::kUnavailable, std::string("poll: ") + std::strerror(errno));
     }
     if (ready == 0) return false;
+    if (kmsg_fd_ >= 0 && (fds[1].revents & POLLIN) != 0 && DrainKmsg()) return true;
+    if ((p.revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
     sockaddr_nl from{};
     socklen_t from_len = sizeof(from);
     const ssize_t n = ::recvfrom(fd_, buf.data(), buf.size(), MSG_DONTWAIT,

@@ -9,6 +9,11 @@
 // "ACTION@DEVPATH\0" followed by "KEY=VALUE\0" pairs. Messages whose netlink sender is not the
 // kernel (port 0) are ignored. When the socket's buffer overflowed (ENOBUFS) an event may have been
 // lost, so that counts as a generation change: reseeding once too often is harmless.
+//
+// The uevent exists only from Linux 6.8 on; from 5.18 the kernel logs "random: crng reseeded due
+// to virtual machine fork" (once its CRNG is ready). So the listener also follows /dev/kmsg and
+// takes that record, from the kernel's own facility only (a process writing to /dev/kmsg gets
+// the user facility), as the same event. A kernel that does both may report one change twice.
 #pragma once
 
 #include <chrono>
@@ -23,11 +28,16 @@ namespace seedwell {
 // bytes are accepted (untrusted input); a libudev-format message is never one.
 bool IsNewVmgenidUevent(std::span<const std::uint8_t> message);
 
+// IsVmForkKmsgRecord reports whether |record| (one /dev/kmsg record, "PRI,SEQ,TS,FLAGS;TEXT")
+// is the kernel's own "crng reseeded due to virtual machine fork" message.
+bool IsVmForkKmsgRecord(std::span<const std::uint8_t> record);
+
 // UeventListener owns a socket delivering kernel uevents. Movable, not copyable; closes it.
 class UeventListener {
  public:
-  // Open binds a NETLINK_KOBJECT_UEVENT socket to the kernel's group. kUnavailable with the
-  // system's reason when it cannot (no netlink in this namespace, a seccomp filter...).
+  // Open binds a NETLINK_KOBJECT_UEVENT socket to the kernel's group, and follows /dev/kmsg from
+  // its end when it can be read. kUnavailable with the system's reason when the socket cannot be
+  // made (no netlink in this namespace, a seccomp filter...).
   static Result<UeventListener> Open();
 
   // FromFd takes ownership of |fd|, a datagram socket carrying messages in the kernel's format
@@ -47,7 +57,10 @@ class UeventListener {
 
  private:
   UeventListener(int fd, bool netlink) : fd_(fd), netlink_(netlink) {}
+  // DrainKmsg reads every pending /dev/kmsg record; true when one was a VM fork.
+  bool DrainKmsg();
   int fd_ = -1;
+  int kmsg_fd_ = -1;
   bool netlink_ = false;
 };
 

@@ -38,6 +38,24 @@ TEST(VmgenidUeventTest, RecognisesTheKernelsMessageOnly) {
   EXPECT_TRUE(IsNewVmgenidUevent(Bytes("change@/x\0NEW_VMGENID=1"s)));
 }
 
+TEST(VmgenidUeventTest, TheKernelsForkRecordInKmsg) {
+  EXPECT_TRUE(IsVmForkKmsgRecord(
+      Bytes("5,812,86242656,-;random: crng reseeded due to virtual machine fork\n"s)));
+  EXPECT_TRUE(IsVmForkKmsgRecord(
+      Bytes("5,812,86242656,-;random: crng reseeded due to virtual machine fork\n"
+            " SUBSYSTEM=x\n"s)));
+  // Facility user (PRI >= 8): a process wrote it to /dev/kmsg.
+  EXPECT_FALSE(
+      IsVmForkKmsgRecord(Bytes("13,812,1,-;random: crng reseeded due to virtual machine fork\n"s)));
+  EXPECT_FALSE(IsVmForkKmsgRecord(Bytes("5,812,1,-;random: crng init done\n"s)));
+  EXPECT_FALSE(IsVmForkKmsgRecord(Bytes("x,1,1,-;crng reseeded due to virtual machine fork"s)));
+  EXPECT_FALSE(IsVmForkKmsgRecord(Bytes("crng reseeded due to virtual machine fork"s)));
+  EXPECT_FALSE(IsVmForkKmsgRecord({}));
+  // The message is only the first line: continuation lines do not count.
+  EXPECT_FALSE(
+      IsVmForkKmsgRecord(Bytes("5,1,1,-;hello\n crng reseeded due to virtual machine fork\n"s)));
+}
+
 TEST(UeventListenerTest, WaitsSkipsOtherEventsAndReportsAGenerationChange) {
   int fds[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, fds), 0);

@@ -115,17 +115,24 @@ if [ "$MODE" = clone ]; then
   say "hwrng_loop=end"
   # 2c. Clones and snapshot restores: the guest tool verifies and credits the drive's seed and a
   # block, then waits for the kernel's NEW_VMGENID uevent; the host snapshots and restores the VM.
+  # Its output goes straight to the console, so a restored guest's progress shows as it happens.
   /bin/seedwell-fetch --config-drive /dev/sr0 --watch-vmgenid --watch-max-events 1 \
-    >/tmp/watch.out 2>&1 &
+    2>&1 | tee /tmp/watch.out >/dev/console &
   watcher=$!
   wait_for 30 grep -q 'watching for VM generation changes' /tmp/watch.out
-  sed 's/^/watch: /' /tmp/watch.out
   say "ready_for_snapshot"
-  # From here on the host may stop, save and restore this VM at any moment.
+  # From here on the host may stop, save and restore this VM at any moment. A heartbeat every
+  # 5 s shows that the guest runs; at most 120 s (guest clock).
   n=0
-  while kill -0 $watcher 2>/dev/null && [ $n -lt 1200 ]; do sleep 0.1; n=$((n + 1)); done
-  wait $watcher
-  say "watch_exit=$?"
+  while kill -0 $watcher 2>/dev/null && [ $n -lt 1200 ]; do
+    sleep 0.1; n=$((n + 1))
+    [ $((n % 50)) -eq 0 ] && say "waiting=$n vmgenid_fork_logged=$(dmesg | grep -c 'virtual machine fork')"
+  done
+  if grep -q 'done in\|FAILED in' /tmp/watch.out && ! kill -0 $watcher 2>/dev/null; then
+    say "watch_exit=$(grep -c 'FAILED in' /tmp/watch.out)"
+  else
+    say "watch_exit=still-running"
+  fi
   sed 's/^/watch2: /' /tmp/watch.out
   dmesg | grep -i 'vmgenid\|virtual machine fork' | sed 's/^/kernel: /'
   finish
