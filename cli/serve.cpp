@@ -15,6 +15,7 @@
 #include "api/routes/admin_routes.h"
 #include "api/routes/app_context.h"
 #include "api/routes/config_drive_routes.h"
+#include "api/routes/firmware_seed_routes.h"
 #include "api/routes/guest_routes.h"
 #include "api/routes/health_routes.h"
 #include "api/routes/serve_metrics.h"
@@ -27,6 +28,7 @@
 #include "crypto/self_test.h"
 #include "service/dispenser.h"
 #include "service/rate_limiter.h"
+#include "service/vm_fork_watcher.h"
 
 namespace seedwell {
 namespace {
@@ -182,6 +184,16 @@ int RunServe(ServeConfig config) {
     if (!entropy) throw std::runtime_error("entropy sources: " + entropy.error().message);
     (void)(*entropy)->Seed();  // a failure leaves it failed closed; the reseed thread retries
     (*entropy)->StartReseeding();
+    // In a VM that may be snapshotted or cloned: reseed on every VM generation change.
+    std::unique_ptr<VmForkWatcher> vm_fork_watcher;
+    if (auto uevents = UeventListener::Open(); uevents) {
+      vm_fork_watcher = VmForkWatcher::Start(std::move(*uevents), (*entropy)->drbg());
+    } else {
+      spdlog::warn(
+          "event=vmgenid_watch_unavailable reason=\"{}\" note=\"VM clones and snapshot "
+          "restores will not trigger a reseed\"",
+          uevents.error().message);
+    }
 
     MetricsRegistry metrics;
     ServeMetrics serve_metrics(metrics);
@@ -230,6 +242,7 @@ int RunServe(ServeConfig config) {
     RegisterAdminRoutes(admin_server, ctx);
     RegisterConfigDriveRoutes(admin_server, ctx);
     RegisterSourceRoutes(admin_server, ctx);
+    RegisterFirmwareSeedRoutes(admin_server, ctx);
     const auto guest_api = GuestApi::Create(ctx);  // owns identity, Issuer, batcher
     RegisterGuestRoutes(guest, *guest_api);
     guest.SetRequestObserver(
@@ -260,6 +273,7 @@ int RunServe(ServeConfig config) {
     if (*egd) (*egd)->Stop();
     flusher.Stop();
     change_feed.reset();
+    vm_fork_watcher.reset();
     (*entropy)->Stop();
     spdlog::info("event=stopped");
     return 0;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <utility>
 
@@ -12,8 +13,11 @@
 #include "crypto/sealed_box.h"
 #include "guest/config_drive_mount.h"
 #include "guest/entropy_client.h"
+#include "guest/firmware_seed.h"
 #include "guest/kernel_credit.h"
+#include "guest/lazy_randombytes.h"
 #include "guest/received_block.h"
+#include "guest/vmgenid_watch.h"
 
 namespace seedwell {
 namespace {
@@ -85,6 +89,27 @@ bool UseSeedFile(const FetchConfig& config, const FetchFlags& flags, std::ostrea
   return true;
 }
 
+// UseFirmwareSeed verifies and delivers the seed the hypervisor passed through firmware (SMBIOS,
+// fw_cfg or a systemd credential) exactly like the drive's seed file; true on success.
+bool UseFirmwareSeed(const ReceivedBlock& block, const std::string& source,
+                     const FetchConfig& config, const FetchFlags& flags, std::ostream& out,
+                     std::ostream& err) {
+  auto verified = VerifyReceivedBlock(block, config.instance_id, std::nullopt, config.trusted_keys);
+  if (!verified) {
+    err << kPrefix << "firmware seed from " << source << " REJECTED: " << verified.error().message
+        << "\n";
+    return false;
+  }
+  out << kPrefix << "firmware seed verified: " << Describe(block) << ", from " << source << "\n";
+  auto delivered = Deliver(block, config, flags);
+  if (!delivered) {
+    err << kPrefix << "firmware seed not delivered: " << delivered.error().message << "\n";
+    return false;
+  }
+  out << kPrefix << "firmware seed " << *delivered << "\n";
+  return true;
+}
+
 // UseService fetches, verifies and delivers one fresh block; true on success.
 bool UseService(const FetchConfig& config, const FetchFlags& flags, std::ostream& out,
                 std::ostream& err) {
@@ -130,9 +155,40 @@ bool UseService(const FetchConfig& config, const FetchFlags& flags, std::ostream
   return true;
 }
 
+// FoundFirmwareSeed is a parsed firmware seed and where it came from.
+struct FoundFirmwareSeed {
+  ReceivedBlock block;
+  std::string source;
+};
+
+// LoadFirmwareSeed finds and parses the firmware seed (--firmware-seed, --credential-name).
+Result<std::optional<FoundFirmwareSeed>> LoadFirmwareSeed(const FetchFlags& flags) {
+  auto source = ParseFirmwareSeedSource(flags.firmware_seed);
+  SEEDWELL_RETURN_IF_ERROR(source);
+  FirmwarePaths paths;
+  paths.sysfs = flags.sysfs;
+  if (const char* dir = std::getenv("CREDENTIALS_DIRECTORY")) paths.credentials_dir = dir;
+  auto found = FindFirmwareSeed(paths, *source, flags.credential_name);
+  SEEDWELL_RETURN_IF_ERROR(found);
+  if (!*found) return std::optional<FoundFirmwareSeed>();
+  const std::string_view text(reinterpret_cast<const char*>((*found)->text.data()),
+                              (*found)->text.size());
+  auto block = BlockFromSeedFile(text);
+  if (!block) {
+    return Fail(block.error().code,
+                "firmware seed from " + (*found)->source + ": " + block.error().message);
+  }
+  return std::optional<FoundFirmwareSeed>(
+      FoundFirmwareSeed{std::move(*block), std::move((*found)->source)});
+}
+
 }  // namespace
 
 int RunFetch(const FetchFlags& flags, std::ostream& out, std::ostream& err) {
+  // Before anything initialises libsodium: the seeds must reach the kernel before anything waits
+  // for its CRNG.
+  UseLazyRandombytes();
+  if (flags.watch_vmgenid) return RunVmgenidWatch(flags, out, err);
   const auto start = Clock::now();
   if (flags.bytes == 0 || flags.bytes > kMaxRequestBytes) {
     err << kPrefix << "--bytes must be from 1 to " << kMaxRequestBytes << "\n";
@@ -155,20 +211,64 @@ int RunFetch(const FetchFlags& flags, std::ostream& out, std::ostream& err) {
     }
     drive.emplace(std::move(*mounted));
   }
+  bool ok = true;
+  // The firmware seed and the drive's seed file are the same in every clone of a VM: a run for a
+  // VM generation change uses only a fresh block.
+  std::optional<FoundFirmwareSeed> firmware;
+  if (!flags.after_vmgenid) {
+    auto loaded = LoadFirmwareSeed(flags);
+    if (!loaded) {
+      err << kPrefix << loaded.error().message << "\n";
+      ok = false;
+    } else {
+      firmware = std::move(*loaded);
+    }
+  }
+  std::optional<FirmwareClaims> claims;
+  if (firmware) {
+    claims = FirmwareClaims{firmware->block.instance_id, firmware->block.claimed_public_key,
+                            firmware->block.kid};
+  }
+  FetchFlags effective = flags;
+  if (flags.after_vmgenid) effective.skip_seed_file = true;
   const std::optional<std::filesystem::path> none;
-  auto config =
-      ResolveFetchConfig(flags, drive ? drive->dir() : none, drive ? drive->source() : "");
+  const bool have_drive = drive && drive->dir();
+  auto config = ResolveFetchConfig(effective, have_drive ? drive->dir() : none,
+                                   have_drive ? drive->source() : "", claims ? &*claims : nullptr);
   if (!config) {
     err << kPrefix << config.error().message << "\n";
     return 1;
   }
-  bool ok = true;
+  if (flags.after_vmgenid) {
+    out << kPrefix << "fetching because the VM generation id changed (NEW_VMGENID: this VM was "
+        << "cloned or restored from a snapshot)\n";
+  }
+  if (firmware) {
+    if (!have_drive && flags.public_keys.empty()) {
+      out << kPrefix << "no config drive and no --public-key: trusting the key the firmware "
+          << "credential names (the hypervisor wrote it, as it writes a config drive)\n";
+    }
+    ok = UseFirmwareSeed(firmware->block, firmware->source, *config, flags, out, err) && ok;
+  }
   if (config->seed_file) {
     ok = UseSeedFile(*config, flags, out, err) && ok;
-  } else if (drive && drive->dir() && !flags.skip_seed_file) {
+  } else if (have_drive && !effective.skip_seed_file) {
     out << kPrefix << "no seed file on " << drive->source() << "\n";
   }
-  if (config->service) ok = UseService(*config, flags, out, err) && ok;
+  if (config->service) {
+    ok = UseService(*config, flags, out, err) && ok;
+  } else if (!flags.offline) {
+    out << kPrefix << "no service URL (no config drive, no --url): firmware seed only\n";
+  }
+  if (flags.after_vmgenid) {
+    auto reseeded = ReseedKernelCrng(flags.random_device);
+    if (reseeded) {
+      out << kPrefix << "kernel CRNG reseeded (RNDRESEEDCRNG)\n";
+    } else {
+      err << kPrefix << "RNDRESEEDCRNG failed: " << reseeded.error().message << "\n";
+      ok = false;
+    }
+  }
   out << kPrefix << (ok ? "done" : "FAILED") << " in " << MillisSince(start) << " ms\n";
   return ok ? 0 : 1;
 }

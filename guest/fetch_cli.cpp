@@ -35,6 +35,30 @@ void AddFetchOptions(CLI::App& app, FetchFlags& flags) {
   app.add_option("--urandom-device", flags.urandom_device,
                  "Device written to when crediting is not permitted")
       ->capture_default_str();
+  app.add_option("--firmware-seed", flags.firmware_seed,
+                 "Where to look for the seed the hypervisor passed through firmware: auto "
+                 "($CREDENTIALS_DIRECTORY, then fw_cfg, then SMBIOS type 11), credentials, fw-cfg, "
+                 "smbios or none")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "credentials", "fw-cfg", "smbios", "none"}));
+  app.add_option("--credential-name", flags.credential_name,
+                 "Name of the firmware credential (io.systemd.credential.binary:NAME=...)")
+      ->capture_default_str();
+  app.add_option("--sysfs", flags.sysfs, "Where sysfs is mounted (firmware tables)")
+      ->capture_default_str();
+  app.add_flag("--watch-vmgenid", flags.watch_vmgenid,
+               "After the first run, stay and listen for the kernel's NEW_VMGENID uevent (this VM "
+               "was cloned or restored from a snapshot); on each, fetch and credit a fresh block "
+               "and reseed the kernel CRNG (RNDRESEEDCRNG)");
+  app.add_flag("--after-vmgenid", flags.after_vmgenid,
+               "One run for a VM generation change (the udev rule's service): skip the seed files "
+               "(every clone has the same), fetch a fresh block, then RNDRESEEDCRNG");
+  app.add_option("--watch-max-events", flags.watch_max_events,
+                 "With --watch-vmgenid: exit after this many VM generation changes (0: never)")
+      ->capture_default_str();
+  app.add_option("--uevent-fd", flags.uevent_fd,
+                 "With --watch-vmgenid: read uevents from this inherited descriptor instead of a "
+                 "netlink socket (tests)");
   app.footer(
       "Exit status: 0 when every step succeeded (seed file and/or fresh block verified and given "
       "to the kernel), 1 on any failure, other non-zero values for usage errors.");

@@ -122,7 +122,8 @@ Result<SecretBuffer> ReadSecretFile(const std::filesystem::path& path, std::size
 
 Result<FetchConfig> ResolveFetchConfig(const FetchFlags& flags,
                                        const std::optional<std::filesystem::path>& drive_dir,
-                                       const std::string& drive_source) {
+                                       const std::string& drive_source,
+                                       const FirmwareClaims* firmware) {
   FetchConfig config;
   DriveMetadata drive;
   if (drive_dir) {
@@ -130,6 +131,10 @@ Result<FetchConfig> ResolveFetchConfig(const FetchFlags& flags,
     auto metadata = ReadDriveMetadata(*drive_dir);
     SEEDWELL_RETURN_IF_ERROR(metadata);
     drive = std::move(*metadata);
+  } else if (firmware != nullptr) {
+    drive.instance_id = firmware->instance_id;
+    drive.public_key = firmware->public_key;
+    drive.kid = firmware->kid;
   }
   config.instance_id = !flags.instance_id.empty() ? flags.instance_id : drive.instance_id;
   if (config.instance_id.empty()) {
@@ -144,11 +149,13 @@ Result<FetchConfig> ResolveFetchConfig(const FetchFlags& flags,
       config.trusted_keys.push_back(*key);
     }
   } else if (!drive.public_key.empty()) {
-    auto key = ParsePublicKey(drive.public_key, "the config drive");
+    auto key =
+        ParsePublicKey(drive.public_key, drive_dir ? "the config drive" : "the firmware seed");
     SEEDWELL_RETURN_IF_ERROR(key);
     if (!drive.kid.empty() && KeyIdFor(*key) != drive.kid) {
       return Fail(ErrorCode::kInvalidArgument,
-                  "the config drive's public key does not match its kid " + drive.kid);
+                  "the " + std::string(drive_dir ? "config drive" : "firmware seed") +
+                      "'s public key does not match its kid " + drive.kid);
     }
     config.trusted_keys.push_back(*key);
   }
@@ -160,13 +167,16 @@ Result<FetchConfig> ResolveFetchConfig(const FetchFlags& flags,
 
   if (!flags.offline) {
     config.service_text = !flags.url.empty() ? flags.url : drive.service_url;
-    if (config.service_text.empty()) {
+    const bool firmware_only = !drive_dir && firmware != nullptr;
+    if (config.service_text.empty() && !firmware_only) {
       return Fail(ErrorCode::kInvalidArgument,
                   "no service URL: give --url or a config drive with seedwell.service_url");
     }
-    auto url = ParseHttpUrl(config.service_text);
-    SEEDWELL_RETURN_IF_ERROR(url);
-    config.service = std::move(*url);
+    if (!config.service_text.empty()) {
+      auto url = ParseHttpUrl(config.service_text);
+      SEEDWELL_RETURN_IF_ERROR(url);
+      config.service = std::move(*url);
+    }
   }
 
   const auto drive_file = [&](const char* name) { return *drive_dir / "seedwell" / name; };
@@ -203,9 +213,9 @@ Result<FetchConfig> ResolveFetchConfig(const FetchFlags& flags,
       return tl::unexpected(seed.error());
     }
   }
-  if (flags.offline && !config.seed_file) {
+  if (flags.offline && !config.seed_file && firmware == nullptr) {
     return Fail(ErrorCode::kInvalidArgument,
-                "--offline needs a config drive with seedwell/seed.json");
+                "--offline needs a config drive with seedwell/seed.json or a firmware seed");
   }
   return config;
 }

@@ -36,8 +36,24 @@ struct FetchFlags {
   double timeout_seconds = 30;           // overall deadline for the online fetch, retries included
   bool skip_seed_file = false;           // do not use seedwell/seed.json
   bool offline = false;                  // use only the seed file; never contact the service
-  std::string random_device = "/dev/random";    // where RNDADDENTROPY is issued
-  std::string urandom_device = "/dev/urandom";  // written to when crediting is not permitted
+  std::string random_device = "/dev/random";      // where RNDADDENTROPY is issued
+  std::string urandom_device = "/dev/urandom";    // written to when crediting is not permitted
+  std::string firmware_seed = "auto";             // auto, credentials, fw-cfg, smbios, none
+  std::string credential_name = "seedwell.seed";  // the firmware credential's name
+  std::string sysfs = "/sys";  // where sysfs is mounted (tests point it elsewhere)
+  bool watch_vmgenid = false;  // after the first run, refetch on every VM generation change
+  bool after_vmgenid = false;  // one run for a VM generation change (udev rule)
+  int watch_max_events = 0;    // with watch_vmgenid: stop after this many (0: never)
+  int uevent_fd = -1;          // tests: an inherited descriptor standing in for netlink
+};
+
+// FirmwareClaims is what a firmware seed file says about itself (instance id, key, kid). It is
+// used only when no config drive and no flag gives them: the hypervisor wrote the firmware tables
+// as it writes a config drive, so the two are trusted alike.
+struct FirmwareClaims {
+  std::string instance_id;
+  std::string public_key;
+  std::string kid;
 };
 
 // FetchConfig is the resolved configuration. Movable, not copyable.
@@ -52,12 +68,14 @@ struct FetchConfig {
   std::string drive_source;               // where the drive came from, "" when none
 };
 
-// ResolveFetchConfig combines |flags| with the drive mounted at |drive_dir| (none when empty). It
-// fails with kInvalidArgument naming the first missing or malformed item: no instance id, no
-// trusted key, no service URL unless offline, an unreadable or malformed file.
+// ResolveFetchConfig combines |flags| with the drive mounted at |drive_dir| (none when empty), or,
+// with no drive, with the |firmware| seed's claims (may be null). It fails with kInvalidArgument
+// naming the first missing or malformed item: no instance id, no trusted key, no service URL
+// unless offline (or a firmware seed is all there is), an unreadable or malformed file.
 Result<FetchConfig> ResolveFetchConfig(const FetchFlags& flags,
                                        const std::optional<std::filesystem::path>& drive_dir,
-                                       const std::string& drive_source);
+                                       const std::string& drive_source,
+                                       const FirmwareClaims* firmware = nullptr);
 
 // ReadSecretFile reads at most |max_bytes| of |path| into a SecretBuffer, dropping one trailing
 // newline. kNotFound if it does not exist, kInvalidArgument if larger, kUnavailable otherwise.

@@ -77,4 +77,20 @@ Result<CreditOutcome> CreditKernel(std::span<const std::uint8_t> bytes,
   return CreditOutcome::kMixedOnly;
 }
 
+Result<void> ReseedKernelCrng(const std::string& random_device) {
+  const int fd = ::open(random_device.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    return Fail(ErrorCode::kUnavailable,
+                "cannot open " + random_device + ": " + std::strerror(err));
+  }
+  const int rc = ::ioctl(fd, RNDRESEEDCRNG);
+  const int err = errno;
+  ::close(fd);
+  if (rc == 0) return {};
+  return Fail(
+      err == EPERM || err == EACCES ? ErrorCode::kPermissionDenied : ErrorCode::kUnavailable,
+      "RNDRESEEDCRNG on " + random_device + ": " + std::strerror(err));
+}
+
 }  // namespace seedwell

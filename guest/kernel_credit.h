@@ -29,4 +29,10 @@ Result<CreditOutcome> CreditKernel(std::span<const std::uint8_t> bytes,
                                    const std::string& random_device,
                                    const std::string& urandom_device, std::string* reason);
 
+// ReseedKernelCrng asks the kernel to reseed its CRNG from its input pool now (RNDRESEEDCRNG on
+// |random_device|), so bytes just credited reach getrandom() output at once. kPermissionDenied
+// without CAP_SYS_ADMIN, kUnavailable otherwise (e.g. a kernel before 4.17, or not a random
+// device).
+Result<void> ReseedKernelCrng(const std::string& random_device);
+
 }  // namespace seedwell

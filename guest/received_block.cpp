@@ -33,20 +33,6 @@ Result<Ed25519Signature> ParseSignature(std::string_view base64, std::string_vie
   return signature;
 }
 
-// DecodeSecretBase64 decodes padded base64 |text| into a SecretBuffer of exactly the right size.
-Result<SecretBuffer> DecodeSecretBase64(std::string_view text, std::string_view what) {
-  std::size_t pad = 0;
-  while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=') ++pad;
-  if (text.size() % 4 != 0) {
-    return Fail(ErrorCode::kInvalidArgument, std::string(what) + " is not padded base64");
-  }
-  SecretBuffer out(text.size() / 4 * 3 - pad);
-  if (!out.empty() && !FromBase64Into(text, out.span())) {
-    return Fail(ErrorCode::kInvalidArgument, std::string(what) + " is not padded base64");
-  }
-  return out;
-}
-
 Result<BatchProof> ParseBatchHeaders(const HttpReply& reply) {
   BatchProof proof;
   auto root = ParseSignature(reply.Header(wire::kHeaderBatchRootSignature),
@@ -75,6 +61,19 @@ Result<BatchProof> ParseBatchHeaders(const HttpReply& reply) {
 }
 
 }  // namespace
+
+Result<SecretBuffer> DecodeSecretBase64(std::string_view text, std::string_view what) {
+  std::size_t pad = 0;
+  while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=') ++pad;
+  if (text.size() % 4 != 0) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(what) + " is not padded base64");
+  }
+  SecretBuffer out(text.size() / 4 * 3 - pad);
+  if (!out.empty() && !FromBase64Into(text, out.span())) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(what) + " is not padded base64");
+  }
+  return out;
+}
 
 BlockFields ReceivedBlock::Fields() const { return FieldsOf(*this); }
 
@@ -145,6 +144,7 @@ Result<ReceivedBlock> BlockFromSeedFile(std::string_view json_text) {
   block.kid = *kid;
   block.issued_at_unix_ms = issued->get<std::uint64_t>();
   block.sealed = sealed->get<bool>();
+  if (const std::string* claimed = text("public_key")) block.claimed_public_key = *claimed;
   auto nonce_bytes = FromBase64(*nonce);
   if (!nonce_bytes) return Fail(ErrorCode::kInvalidArgument, "seed file nonce is not base64");
   block.nonce = std::move(*nonce_bytes);

@@ -38,6 +38,7 @@ struct ReceivedBlock {
   SecretBuffer data;                          // the bytes as sent (a sealed box when |sealed|)
   std::optional<Ed25519Signature> signature;  // a directly signed block
   std::optional<BatchProof> batch;            // or a batched one
+  std::string claimed_public_key;  // a seed file's own "public_key" (base64): a claim, not trust
 
   // Fields returns views of this block's fields; valid while the block lives.
   BlockFields Fields() const;
@@ -51,8 +52,13 @@ Result<ReceivedBlock> BlockFromOctetReply(HttpReply&& reply);
 // BlockFromSeedFile parses a config drive's seedwell/seed.json (format "seedwell-seed-v1",
 // docs/config-drive.md). The decoded seed goes to a SecretBuffer and the base64 text inside the
 // parsed document is wiped. kInvalidArgument names what is malformed. The file's own
-// "public_key" member is ignored: trust comes from VerifyReceivedBlock's keys.
+// "public_key" member is only recorded as |claimed_public_key|: trust comes from
+// VerifyReceivedBlock's keys.
 Result<ReceivedBlock> BlockFromSeedFile(std::string_view json_text);
+
+// DecodeSecretBase64 decodes padded base64 |text| into a SecretBuffer of exactly the right size;
+// kInvalidArgument, naming |what|, when it is not padded base64.
+Result<SecretBuffer> DecodeSecretBase64(std::string_view text, std::string_view what);
 
 // VerifyReceivedBlock checks |block| against the guest's |instance_id|, the |expected_nonce| (when
 // given) and the |trusted_keys|, as described above. It fails with kPermissionDenied when the

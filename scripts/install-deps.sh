@@ -22,6 +22,8 @@ test_pkgs=(
   # The VM boot test (tests/integration/vm_boot_test.sh): QEMU under TCG, Debian's kernel and its
   # modules, a static busybox for the initramfs, cpio to pack it, modprobe to resolve modules.
   qemu-system-x86 linux-image-amd64 busybox-static cpio kmod
+  # OVMF (UEFI firmware) for the VM test's firmware variant (tests/integration/vm_firmware_test.sh).
+  ovmf
 )
 
 bench_pkgs=(

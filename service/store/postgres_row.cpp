@@ -1,5 +1,5 @@
-#include "service/store/postgres_row.h"
 #include "crypto/bounded_json.h"
+#include "service/store/postgres_row.h"
 
 #include <algorithm>
 #include <limits>

@@ -152,6 +152,13 @@ sed "s|/usr/local/bin/seedwell-fetch|$FETCH|" "$SW_SOURCE_DIR/guest/dist/seedwel
   >"$SW_TMP/seedwell-fetch.service"
 check "systemd unit verifies" systemd-analyze verify "$SW_TMP/seedwell-fetch.service"
 check "systemd unit orders itself before ssh" grep -q '^Before=ssh.service' "$SW_TMP/seedwell-fetch.service"
+sed "s|/usr/local/bin/seedwell-fetch|$FETCH|" "$SW_SOURCE_DIR/guest/dist/seedwell-vmgenid.service" \
+  >"$SW_TMP/seedwell-vmgenid.service"
+check "vmgenid unit verifies" systemd-analyze verify "$SW_TMP/seedwell-vmgenid.service"
+check "vmgenid unit runs the after-vmgenid mode" grep -q -- '--after-vmgenid' "$SW_TMP/seedwell-vmgenid.service"
+check "udev rule starts it on NEW_VMGENID" grep -qE \
+  '^ACTION=="change", ENV\{NEW_VMGENID\}=="1", RUN\+="/usr/bin/systemctl --no-block start seedwell-vmgenid.service"$' \
+  "$SW_SOURCE_DIR/guest/dist/70-seedwell-vmgenid.rules"
 check "cloud-config snippet is valid" cloud-init schema --config-file "$SW_SOURCE_DIR/guest/dist/cloud-config.yaml"
 
 sw_stop

@@ -20,10 +20,11 @@ sw_cleanup() {
 trap sw_cleanup EXIT
 
 # sw_start [FLAGS...]: starts the server with a fresh or existing state dir; sets GUEST_URL,
-# ADMIN_URL, ADMIN_TOKEN. Fails the test if it is not listening within 20 s.
+# ADMIN_URL, ADMIN_TOKEN. Fails the test if it is not listening within 20 s. SW_GUEST_LISTEN, when
+# set, fixes the guest address (a restarted server must keep the port a guest was told).
 sw_start() {
   SW_LOG=$SW_TMP/serve.$(date +%s%N).log
-  "$SW_BIN" serve --state-dir "$SW_STATE" --guest-listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
+  "$SW_BIN" serve --state-dir "$SW_STATE" --guest-listen "${SW_GUEST_LISTEN:-127.0.0.1:0}" --admin-listen 127.0.0.1:0 \
     --allow-kernel-only "$@" >"$SW_LOG" 2>&1 &
   SW_PID=$!
   local i

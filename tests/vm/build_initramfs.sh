@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the initramfs of the VM test (tests/integration/vm_boot_test.sh): an uncompressed cpio
 # (newc) archive holding Debian's static busybox, the kernel modules the guest needs (virtio-pci,
-# virtio-rng, virtio-net, the ATAPI CD-ROM and ISO 9660) in dependency order, the guest tool
+# virtio-rng, virtio-net, the ATAPI CD-ROM, ISO 9660 and QEMU's fw_cfg) in dependency order, the guest tool
 # seedwell-fetch when it exists, and tests/vm/init.sh as /init.
 #
 #   tests/vm/build_initramfs.sh OUT KERNEL-VERSION [FETCH-BINARY]
@@ -18,7 +18,7 @@ MODDIR=/lib/modules/$KVER
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 
 # The drivers the guest loads; modprobe adds what they depend on (guest-protocols.md section 5).
-TOP_MODULES=(virtio_pci virtio_rng virtio_net ata_piix sr_mod isofs)
+TOP_MODULES=(virtio_pci virtio_rng virtio_net ata_piix sr_mod isofs qemu_fw_cfg)
 
 [ -d "$MODDIR" ] || { echo "build_initramfs: no modules for $KVER in $MODDIR" >&2; exit 1; }
 [ -x "$BUSYBOX" ] || { echo "build_initramfs: $BUSYBOX missing (package busybox-static)" >&2; exit 1; }

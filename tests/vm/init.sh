@@ -1,7 +1,11 @@
 #!/bin/busybox sh
-# /init of the VM test's guest (busybox sh, PID 1). It loads the drivers, brings the network up,
+# /init of the VM tests' guest (busybox sh, PID 1). It loads the drivers, brings the network up,
 # checks the virtio-rng device fed by seedwell over EGD, mounts the config drive, runs the guest
-# tool seedwell-fetch, and powers off. Every result is a console line "SWVM key=value" that
+# tool seedwell-fetch, and powers off. The kernel argument swvm.mode= picks a variant: "boot"
+# (default, tests/integration/vm_boot_test.sh), "firmware" (no drive, no network: the seed comes
+# from SMBIOS or fw_cfg, vm_firmware_seed_test.sh), "clone" (reads /dev/hwrng across a restart of
+# the service, then waits for a snapshot restore with seedwell-fetch --watch-vmgenid,
+# vm_clone_test.sh) and "bench" (only reports when the kernel CRNG became ready). Every result is a console line "SWVM key=value" that
 # tests/integration/vm_boot_test.sh asserts on; this script decides nothing itself. Every wait is
 # bounded, so a missing device ends in a marker line, never in a hang.
 
@@ -45,6 +49,38 @@ while read -r mod; do
   fi
 done </etc/modules
 say "modules_loaded=$loaded failed=${failed:-none}"
+MODE=$(sed -n 's/.*swvm\.mode=\([a-z]*\).*/\1/p' /proc/cmdline)
+say "mode=${MODE:-boot}"
+
+# crng_ready: the kernel time (s) of "crng init done", or "none" yet.
+crng_ready() {
+  t=$(dmesg | grep -m1 'crng init done' | sed 's/^\[ *\([0-9.]*\)\].*/\1/')
+  echo "${t:-none}"
+}
+
+if [ "$MODE" = firmware ] || [ "$MODE" = bench ]; then
+  # No disk and no network: only what the firmware tables carry. Each source is read on its own.
+  say "crng_init_before_fetch=$(crng_ready)"
+  if [ "$MODE" = firmware ]; then
+    for src in smbios fw-cfg; do
+      timeout 30 /bin/seedwell-fetch --no-config-drive --firmware-seed "$src" >/tmp/fw.out 2>&1
+      code=$?
+      sed "s/^/fw-$src: /" /tmp/fw.out
+      say "fw_${src}_exit=$code"
+    done
+  else
+    # bench: credit the firmware seed or the drive's seed file when present, nothing else.
+    if [ -b /dev/sr0 ] || wait_for 3 test -b /dev/sr0; then
+      timeout 30 /bin/seedwell-fetch --config-drive /dev/sr0 --offline --firmware-seed none >/tmp/fw.out 2>&1
+    elif [ -n "$(ls /sys/firmware/dmi/entries/ | grep '^11-')" ]; then
+      timeout 30 /bin/seedwell-fetch --no-config-drive --firmware-seed smbios >/tmp/fw.out 2>&1
+    fi
+    sed 's/^/bench: /' /tmp/fw.out 2>/dev/null
+  fi
+  head -c 16 /dev/random >/dev/null   # returns once the CRNG is ready
+  say "crng_init=$(crng_ready)"
+  finish
+fi
 
 ip link set lo up
 if wait_for 10 test -e /sys/class/net/eth0; then
@@ -63,6 +99,44 @@ wait_for 10 grep -q virtio "$RNG_FILE" 2>/dev/null
 say "rng_current=$(cat "$RNG_FILE" 2>/dev/null || echo none)"
 say "rng_available=$(cat /sys/class/misc/hw_random/rng_available 2>/dev/null || echo none)"
 say "hwrng_bytes=$(timeout 20 head -c 256 /dev/hwrng 2>/dev/null | wc -c)"
+
+if [ "$MODE" = clone ]; then
+  # 2b. Reads across a restart of the service: 40 reads of 64 bytes from /dev/hwrng, each line
+  # with the guest's uptime; the host restarts seedwell while they run (it only watches the
+  # console: the loop ends by itself). Each read is bounded by 90 s.
+  say "hwrng_loop=start"
+  i=0
+  while [ $i -lt 40 ]; do
+    b=$(timeout 90 head -c 64 /dev/hwrng 2>/dev/null | wc -c)
+    say "hwrng_tick=$i bytes=$b t=$(cut -d' ' -f1 /proc/uptime)"
+    i=$((i + 1))
+    sleep 0.25
+  done
+  say "hwrng_loop=end"
+  # 2c. Clones and snapshot restores: the guest tool verifies and credits the drive's seed and a
+  # block, then waits for the kernel's NEW_VMGENID uevent; the host snapshots and restores the VM.
+  # Its output goes straight to the console, so a restored guest's progress shows as it happens.
+  /bin/seedwell-fetch --config-drive /dev/sr0 --watch-vmgenid --watch-max-events 1 \
+    2>&1 | tee /tmp/watch.out >/dev/console &
+  watcher=$!
+  wait_for 30 grep -q 'watching for VM generation changes' /tmp/watch.out
+  say "ready_for_snapshot"
+  # From here on the host may stop, save and restore this VM at any moment. A heartbeat every
+  # 5 s shows that the guest runs; at most 120 s (guest clock).
+  n=0
+  while kill -0 $watcher 2>/dev/null && [ $n -lt 1200 ]; do
+    sleep 0.1; n=$((n + 1))
+    [ $((n % 50)) -eq 0 ] && say "waiting=$n vmgenid_fork_logged=$(dmesg | grep -c 'virtual machine fork')"
+  done
+  if grep -q 'done in\|FAILED in' /tmp/watch.out && ! kill -0 $watcher 2>/dev/null; then
+    say "watch_exit=$(grep -c 'FAILED in' /tmp/watch.out)"
+  else
+    say "watch_exit=still-running"
+  fi
+  sed 's/^/watch2: /' /tmp/watch.out
+  dmesg | grep -i 'vmgenid\|virtual machine fork' | sed 's/^/kernel: /'
+  finish
+fi
 
 # 3. The config drive: ISO 9660, label config-2, on the ATAPI CD-ROM.
 if wait_for 15 test -b /dev/sr0 && mount -t iso9660 -o ro /dev/sr0 /mnt/config; then
