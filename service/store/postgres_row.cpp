@@ -1,4 +1,3 @@
-#include "crypto/bounded_json.h"
 #include "service/store/postgres_row.h"
 
 #include <algorithm>
@@ -6,6 +5,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+
+#include "crypto/bounded_json.h"
 
 namespace seedwell::pg {
 namespace {
