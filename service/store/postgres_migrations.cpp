@@ -30,7 +30,8 @@ CREATE TABLE instances (
   updated_at_ms bigint NOT NULL,
   last_seen_at_ms bigint,
   bytes_issued bigint NOT NULL DEFAULT 0 CHECK (bytes_issued >= 0),
-  token_hash bytea NOT NULL UNIQUE CHECK (length(token_hash) = 32)
+  token_hash bytea NOT NULL UNIQUE CHECK (length(token_hash) = 32),
+  token_epoch bigint NOT NULL DEFAULT 0 CHECK (token_epoch >= 0)
 );
 CREATE INDEX instances_by_project ON instances (project_id, id);
 CREATE INDEX instances_by_state ON instances (state, id);

@@ -47,6 +47,10 @@ constexpr const char* kDelete =
 constexpr const char* kSetToken =
     "WITH t AS (UPDATE instances SET token_hash = $2 WHERE id = $1 RETURNING id) " SW_NOTIFY
     "$3::text) FROM t";
+constexpr const char* kSetDerivedToken =
+    "WITH t AS (UPDATE instances SET token_hash = $2, token_epoch = $4 WHERE id = $1 RETURNING "
+    "id) " SW_NOTIFY "$3::text) FROM t";
+constexpr const char* kSelectTokenEpoch = "SELECT token_epoch FROM instances WHERE id = $1";
 // RecordUsage: the total and the per-transport counter in one statement (atomic), added to what
 // is stored so replicas never overwrite each other's counts. Returns one row if the instance
 // exists.
@@ -246,6 +250,25 @@ Result<void> PostgresStore::SetTokenHash(std::string_view id, const TokenHash& t
   SEEDWELL_RETURN_IF_ERROR(r);
   if (r->Rows() == 0) return tl::unexpected(NoInstance(id));
   return {};
+}
+
+Result<void> PostgresStore::SetDerivedTokenHash(std::string_view id, const TokenHash& token_hash,
+                                                std::uint64_t token_epoch) {
+  auto r = Run(*pool_, "database set token", kSetDerivedToken,
+               {PgParam::Text(id), Hash(token_hash),
+                PgParam::Text(origin_ + " token " + std::string(id)), Clamped(token_epoch)},
+               Retry::kSafe);
+  SEEDWELL_RETURN_IF_ERROR(r);
+  if (r->Rows() == 0) return tl::unexpected(NoInstance(id));
+  return {};
+}
+
+Result<std::uint64_t> PostgresStore::TokenEpoch(std::string_view id) {
+  auto r =
+      Run(*pool_, "database token epoch", kSelectTokenEpoch, {PgParam::Text(id)}, Retry::kSafe);
+  SEEDWELL_RETURN_IF_ERROR(r);
+  if (r->Rows() == 0) return tl::unexpected(NoInstance(id));
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(0, r->Int(0, 0)));
 }
 
 Result<Instance> PostgresStore::FindByTokenHash(const TokenHash& token_hash) {

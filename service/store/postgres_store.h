@@ -62,6 +62,9 @@ class PostgresStore final : public Store {
   Result<void> Update(const Instance& instance) override;
   Result<void> Delete(std::string_view id) override;
   Result<void> SetTokenHash(std::string_view id, const TokenHash& token_hash) override;
+  Result<void> SetDerivedTokenHash(std::string_view id, const TokenHash& token_hash,
+                                   std::uint64_t token_epoch) override;
+  Result<std::uint64_t> TokenEpoch(std::string_view id) override;
   Result<Instance> FindByTokenHash(const TokenHash& token_hash) override;
   Result<void> RecordUsage(std::string_view id, UsageTransport transport, std::uint64_t bytes,
                            std::int64_t now_ms) override;
