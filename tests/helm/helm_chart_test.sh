@@ -43,6 +43,35 @@ render() {  # render NAME VALUES [EXTRA HELM FLAGS]: helm template into $SW_TMP/
 }
 kinds() { grep -E '^kind: ' "$SW_TMP/$1.yaml" | sort | uniq -c | awk '{printf "%s=%s ", $3, $1}'; }
 
+# --- every value documented --------------------------------------------------------------
+python3 - "$CHART/values.yaml" "$SRC/docs/kubernetes.md" >"$OUT/last" 2>&1 <<'PY' && rc=0 || rc=$?
+import re, sys, yaml
+values, doc = yaml.safe_load(open(sys.argv[1])), open(sys.argv[2]).read()
+rows = [l.split("|")[1] for l in doc.splitlines() if l.startswith("| `")]
+def documented(path):
+    parent, _, leaf = path.rpartition(".")
+    for cell in rows:
+        names = re.findall(r"`([^`]+)`", cell)
+        if path in names:
+            return True
+        # "`admin.service.type`, `.port`": a leading dot continues the first name's parent.
+        if "." + leaf in names and names and names[0].rpartition(".")[0] == parent:
+            return True
+    return False
+def leaves(d, prefix=""):
+    for k, v in d.items():
+        p = prefix + k
+        if isinstance(v, dict) and v and not p.startswith(("probes.", "grafanaDashboard.labels")) \
+                and p not in ("resources", "nodeAgent.resources"):
+            yield from leaves(v, p + ".")
+        else:
+            yield p
+missing = [p for p in leaves(values) if not documented(p)]
+print(" ".join(missing))
+sys.exit(1 if missing else 0)
+PY
+check "every value is in docs/kubernetes.md's table (missing: $(cat "$OUT/last"))" test "$rc" = 0
+
 # --- lint: good values ---------------------------------------------------------------------
 GOOD=("$CHART"/ci/*-values.yaml)
 check "four or more good values files" test "${#GOOD[@]}" -ge 4
@@ -173,45 +202,59 @@ for flag in $PENDING_FLAGS; do
   grep -qE -- "^ +--$flag( |,|$)" "$SW_TMP/help.txt" || echo "pending (not in seedwell serve yet, tolerated): --$flag"
 done
 
-# The binary accepts what the chart renders: start it with the HA render's arguments (every
-# optional setting on), files under a stand-in root, loopback listeners on port 0, and without
-# the PostgreSQL settings (no database server runs here: the SQLite store in the state dir serves).
+# The binary accepts what the chart renders: start it with the HA render's flags (every optional
+# setting on: TLS admin, proxy identity, trusted proxies) and the node agent's (EGD sockets), files
+# under a stand-in root, loopback listeners on port 0, and without the PostgreSQL settings (no
+# database server runs here: the SQLite store in the state dir serves).
 ROOT=$SW_TMP/root
 mkdir -p "$ROOT/var/run/secrets/seedwell/admin" "$ROOT/var/run/secrets/seedwell/admin-tls" \
-  "$ROOT/var/run/secrets/seedwell/guest-proxy" "$ROOT/var/lib/seedwell"
+  "$ROOT/var/run/secrets/seedwell/guest-proxy" "$ROOT/var/lib/seedwell" "$ROOT/run/seedwell-egd"
 "$SW_BIN" keygen admin-token | awk '/^token:/ {print $2}' >"$ROOT/var/run/secrets/seedwell/admin/token"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$ROOT/var/run/secrets/seedwell/guest-proxy/secret"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=seedwell-admin \
+  -addext subjectAltName=DNS:seedwell-admin \
   -keyout "$ROOT/var/run/secrets/seedwell/admin-tls/tls.key" \
   -out "$ROOT/var/run/secrets/seedwell/admin-tls/tls.crt" 2>/dev/null
-ARGS=()
-while read -r what item; do
-  [ "$what" = arg ] && [ "$item" != serve ] || continue
-  flag=${item#--}; flag=${flag%%=*}
-  case $flag in
-    database-password-file|key-encryption-key-file) continue ;;
-    guest-listen|admin-listen) item="--$flag=127.0.0.1:0" ;;
-  esac
-  ARGS+=("$(sed -e "s#=/var/#=$ROOT/var/#" <<<"$item")")
-done <"$SW_TMP/ha.args"
-SW_LOG=$SW_TMP/rendered-serve.log
-"$SW_BIN" serve "${ARGS[@]}" >"$SW_LOG" 2>&1 &
-SW_PID=$!
-for _ in $(seq 1 200); do
-  grep -q "seedwell serving" "$SW_LOG" && break
-  kill -0 "$SW_PID" 2>/dev/null || break
-  sleep 0.1
+for n in ha node-agent; do
+  ARGS=()
+  while read -r what item; do
+    [ "$what" = arg ] && [ "$item" != serve ] || continue
+    flag=${item#--}; flag=${flag%%=*}
+    case $flag in
+      database-password-file|key-encryption-key-file) continue ;;
+      guest-listen|admin-listen) item="--$flag=127.0.0.1:0" ;;
+    esac
+    ARGS+=("$(sed -E "s#=/(var|run|etc)/#=$ROOT/\1/#" <<<"$item")")
+  done <"$SW_TMP/$n.args"
+  SW_LOG=$SW_TMP/rendered-$n.log
+  "$SW_BIN" serve "${ARGS[@]}" >"$SW_LOG" 2>&1 &
+  SW_PID=$!
+  for _ in $(seq 1 200); do
+    grep -q "seedwell serving" "$SW_LOG" && break
+    kill -0 "$SW_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  check "$n: seedwell serve starts with the rendered flags ($(grep -m1 -iE 'error|invalid|unknown|requires' "$SW_LOG"))" \
+    grep -q "seedwell serving" "$SW_LOG"
+  ADMIN=$(grep -o 'admin listener on [^ ]*' "$SW_LOG" | head -1 | awk '{print $4}')
+  PORT=${ADMIN##*:}
+  CURL=(curl -sf -m 5 -o /dev/null)
+  if [ "$n" = ha ]; then
+    check "ha: the admin listener serves TLS as rendered ($ADMIN)" grep -q '^https://' <<<"$ADMIN"
+    CURL+=(--cacert "$ROOT/var/run/secrets/seedwell/admin-tls/tls.crt"
+           --connect-to "seedwell-admin:$PORT:127.0.0.1:$PORT")
+    BASE=https://seedwell-admin:$PORT
+  else
+    BASE=$ADMIN
+  fi
+  for path in /healthz /readyz; do
+    check "$n: rendered serve answers $path (probes)" "${CURL[@]}" "$BASE$path"
+  done
+  sw_stop
+  check "$n: rendered serve exits 0 on SIGTERM" test "$SW_EXIT" = 0
 done
-check "seedwell serve starts with the rendered arguments ($(grep -m1 -iE 'error|invalid|unknown' "$SW_LOG"))" \
-  grep -q "seedwell serving" "$SW_LOG"
-ADMIN=$(grep -o 'admin listener on [^ ]*' "$SW_LOG" | head -1 | awk '{print $4}')
-check "admin listener serves TLS as rendered ($ADMIN)" grep -q '^https://' <<<"$ADMIN"
-for path in /healthz /readyz; do
-  check "rendered serve answers $path" curl -sf --cacert "$ROOT/var/run/secrets/seedwell/admin-tls/tls.crt" \
-    --connect-to "seedwell-admin:${ADMIN##*:}:127.0.0.1:${ADMIN##*:}" -o /dev/null "https://seedwell-admin:${ADMIN##*:}$path"
-done
-sw_stop
-check "rendered serve exits 0 on SIGTERM" test "$SW_EXIT" = 0
+# The node agent's rendered flags put the EGD sockets where the hostPath is.
+check "node-agent: EGD sockets in the hostPath directory" grep -q -- "--egd-socket-dir=/run/seedwell-egd" "$SW_TMP/node-agent.args"
 
 # --- metrics the alerts and the dashboard query --------------------------------------------
 # A live seedwell that has served HTTP (200 and 401) and EGD, so the labelled series exist.
