@@ -43,6 +43,30 @@ render() {  # render NAME VALUES [EXTRA HELM FLAGS]: helm template into $SW_TMP/
 }
 kinds() { grep -E '^kind: ' "$SW_TMP/$1.yaml" | sort | uniq -c | awk '{printf "%s=%s ", $3, $1}'; }
 
+# --- the schema closes every object --------------------------------------------------------
+python3 - "$CHART/values.schema.json" >"$OUT/last" 2>&1 <<'PY' && rc=0 || rc=$?
+import json, sys
+open_objects = []
+# Conditions (if/then/not/anyOf/allOf) only constrain objects defined elsewhere.
+CONDITIONS = {"if", "then", "else", "not", "anyOf", "allOf", "oneOf"}
+def walk(node, path):
+    if isinstance(node, dict):
+        if "properties" in node and node.get("additionalProperties") is not False \
+                and not CONDITIONS & set(path.split("/")):
+            open_objects.append(path or "/")
+        if node.get("type") == "object" and "properties" not in node and "additionalProperties" not in node:
+            open_objects.append(path + " (untyped object)")
+        for k, v in node.items():
+            walk(v, path + "/" + k)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            walk(v, "%s/%d" % (path, i))
+walk(json.load(open(sys.argv[1])), "")
+print(" ".join(open_objects))
+sys.exit(1 if open_objects else 0)
+PY
+check "values.schema.json: additionalProperties false on every object (open: $(cat "$OUT/last"))" test "$rc" = 0
+
 # --- every value documented --------------------------------------------------------------
 python3 - "$CHART/values.yaml" "$SRC/docs/kubernetes.md" >"$OUT/last" 2>&1 <<'PY' && rc=0 || rc=$?
 import re, sys, yaml
