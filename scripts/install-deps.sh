@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages seedwell needs to build, test and run.
 # Idempotent: only missing packages are installed. Runs apt-get as root, or through sudo.
 #
-#   scripts/install-deps.sh [build|test|bench]    (default: build)
+#   scripts/install-deps.sh [build|test|bench|image]    (default: build)
+#   scripts/install-deps.sh --list build|runtime|image   prints a group, installs nothing
 set -euo pipefail
 
 build_pkgs=(
@@ -13,7 +14,7 @@ build_pkgs=(
 )
 test_pkgs=(
   clang-format clang-tidy clang libclang-rt-14-dev curl python3 python3-yaml python3-jsonschema python3-nacl
-  rng-tools5 prometheus jq genisoimage xorriso cloud-init pollinate systemd util-linux
+  rng-tools5 prometheus jq genisoimage xorriso cloud-init pollinate systemd util-linux openssl
   # Nova's vendordata client libraries (tests/integration/nova_vendordata_test.sh).
   python3-keystoneauth1 python3-oslo.config
   # The PostgreSQL store's tests and tests/integration/replicas_test.sh start their own server
@@ -30,8 +31,28 @@ bench_pkgs=(
   wrk procps pollen socat xorriso pollinate
 )
 
+# make image (scripts/build-image.sh): root file systems from Debian's packages, and buildah.
+image_pkgs=(mmdebstrap buildah curl)
+# The container image's runtime base (Containerfile): the shared libraries seedwell links, as
+# `ldd build/seedwell` lists them, and libpq5 for the PostgreSQL store. Only put in the image.
+runtime_pkgs=(
+  libc6 libgcc-s1 libstdc++6 libsodium23 libssl3 libsqlite3-0 libisofs6 libcpp-httplib0.11
+  libspdlog1.10 libfmt9 libpq5
+)
+
+if [ "${1:-}" = --list ]; then
+  case "${2:-}" in
+    build) printf '%s\n' "${build_pkgs[@]}" ;;
+    runtime) printf '%s\n' "${runtime_pkgs[@]}" ;;
+    image) printf '%s\n' "${image_pkgs[@]}" ;;
+    *) echo "usage: $0 --list build|runtime|image" >&2; exit 2 ;;
+  esac
+  exit 0
+fi
+
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = bench ]; then want+=("${bench_pkgs[@]}"); fi
+if [ "${1:-build}" = image ]; then want+=("${image_pkgs[@]}"); fi
 if [ "${1:-build}" = test ]; then
   want+=("${test_pkgs[@]}")
   # The OpenAPI linter runs on Node.js >= 20.19 (this project's CI image has it); Debian's own
