@@ -7,8 +7,8 @@
 #include <set>
 
 #include "cli/option_registration.h"
-#include "crypto/conditioner.h"
 #include "cli/store_setup.h"
+#include "crypto/conditioner.h"
 #include "crypto/egd_source.h"
 
 namespace seedwell {

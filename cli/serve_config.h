@@ -34,7 +34,7 @@ struct ServeConfig {
   // a file holding it, or its hash. Neither: only the admin token opens that route.
   std::string vendordata_token_file;
   std::string vendordata_token_hash;
-  std::string database;          // SQLite file (default STATE/seedwell.db) or postgresql:// URL
+  std::string database;  // SQLite file (default STATE/seedwell.db) or postgresql:// URL
   std::string database_password_file;  // PostgreSQL password, never on the command line
 
   // Entropy sources and the DRBG.

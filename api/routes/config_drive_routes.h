@@ -5,8 +5,8 @@
 
 #include <cstddef>
 
-#include "api/routes/app_context.h"
 #include "api/http/http_server.h"
+#include "api/routes/app_context.h"
 
 namespace seedwell {
 

@@ -9,8 +9,8 @@
 //   GET|POST /                  pollen protocol (pollen_routes.h)
 #pragma once
 
-#include "api/routes/guest_api.h"
 #include "api/http/http_server.h"
+#include "api/routes/guest_api.h"
 
 namespace seedwell {
 

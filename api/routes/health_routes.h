@@ -1,8 +1,8 @@
 // /healthz and /readyz, served on both listeners without authentication.
 #pragma once
 
-#include "api/routes/app_context.h"
 #include "api/http/http_server.h"
+#include "api/routes/app_context.h"
 
 namespace seedwell {
 

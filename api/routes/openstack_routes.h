@@ -7,8 +7,8 @@
 // Unknown versions and files are 404 (cloud-init treats 404 for optional files as absent).
 #pragma once
 
-#include "api/routes/guest_api.h"
 #include "api/http/http_server.h"
+#include "api/routes/guest_api.h"
 
 namespace seedwell {
 

@@ -23,9 +23,9 @@
 #include "crypto/sealed_box.h"
 #include "crypto/signing_key.h"
 #include "service/config_drive/config_drive_tree.h"
-#include "service/instance.h"
 #include "service/config_drive/metadata_document.h"
 #include "service/config_drive/seed_file.h"
+#include "service/instance.h"
 
 namespace seedwell {
 

@@ -55,10 +55,9 @@ class ServiceStack {
     const Clock& clock =
         options.limiter_clock != nullptr ? *options.limiter_clock : SteadyClock::Instance();
     limiter_ = std::make_unique<RateLimiter>(clock, BucketLimits{});
-    dispenser_ =
-        std::make_unique<Dispenser>(*entropy_, *registry_, *limiter_, options.default_limits,
-                                    options.bytes_issued, options.refusals,
-                                    options.min_charge_bytes);
+    dispenser_ = std::make_unique<Dispenser>(*entropy_, *registry_, *limiter_,
+                                             options.default_limits, options.bytes_issued,
+                                             options.refusals, options.min_charge_bytes);
     return {};
   }
 
