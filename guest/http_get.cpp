@@ -166,11 +166,11 @@ Result<void> ParseReplyHead(std::string_view head, HttpReply& reply) {
   return {};
 }
 
-std::string_view HttpReply::Header(std::string_view wanted) const {
+std::string_view HttpReply::Header(std::string_view name) const {
   const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-  for (const auto& [name, value] : headers) {
-    if (name.size() == wanted.size() &&
-        std::equal(name.begin(), name.end(), wanted.begin(),
+  for (const auto& [header_name, value] : headers) {
+    if (header_name.size() == name.size() &&
+        std::equal(header_name.begin(), header_name.end(), name.begin(),
                    [&lower](char a, char b) { return a == lower(b); })) {
       return value;
     }

@@ -1,5 +1,6 @@
 #include "service/config_drive/firmware_credential.h"
 
+#include <algorithm>
 #include <string>
 
 #include "crypto/encoding.h"
@@ -45,12 +46,10 @@ bool ValidCredentialName(std::string_view name) {
   if (name.empty() || name.size() > kMaxCredentialNameBytes || name == "." || name == "..") {
     return false;
   }
-  for (const char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
+  return std::ranges::all_of(name, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  });
 }
 
 std::string QemuOptionEscape(std::string_view value) {

@@ -331,6 +331,7 @@ Result<std::vector<ConfigDriveBuild>> PostgresStore::ListConfigDriveBuilds(std::
           Retry::kSafe);
   SEEDWELL_RETURN_IF_ERROR(r);
   std::vector<ConfigDriveBuild> builds;
+  builds.reserve(static_cast<std::size_t>(r->Rows()));
   for (int row = 0; row < r->Rows(); ++row) {
     builds.push_back({r->Text(row, 0), r->Int(row, 1), r->Text(row, 2),
                       static_cast<std::uint64_t>(r->Int(row, 3))});
