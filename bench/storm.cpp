@@ -143,6 +143,8 @@ Options ParseOptions(int argc, char** argv) {
       o.path = value;
     else if (arg == "--header")
       o.headers.push_back(value);
+    else if (arg == "--body")
+      o.body = value;
     else if (arg == "--rate")
       o.rate = std::atof(value.c_str());
     else if (arg == "--duration")

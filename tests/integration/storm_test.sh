@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # seedwell-storm (bench/storm.cpp), the open-loop boot-storm generator, briefly against a real
 # `seedwell serve` so the tool cannot rot: every connection is counted and answered, several
-# source addresses work with the default per-peer caps, a bearer token reaches the guest route,
-# and refusals and non-2xx replies are counted as errors. About three seconds of load in all.
+# source addresses work with the default per-peer caps, a bearer token reaches the guest route, a
+# request body reaches the pollen route, and refusals and non-2xx replies are counted as errors. About three seconds of load in all.
 source "$(dirname "$0")/lib.sh"
 
 STORM=${SEEDWELL_STORM:-$(dirname "$SW_BIN")/seedwell-storm}
@@ -40,6 +40,12 @@ storm --port "$PORT" --path '/v1/entropy?bytes=64' --header "Authorization: Bear
   --header 'Accept: application/json' --rate 300 --duration 1 --sources 64 --threads 2
 check "entropy storm: all 300 answered 2xx" test "${R_ok-}" = 300
 check "entropy storm: no errors" test "${R_errors-}" = 0
+
+# A request body: the pollen protocol's POST / challenge, with the token.
+storm --port "$PORT" --method POST --path / --header "Authorization: Bearer $TOKEN" \
+  --header 'Content-Type: application/x-www-form-urlencoded' --body "challenge=$(printf '%0128d' 7)" \
+  --rate 100 --duration 0.5 --sources 8
+check "pollen-protocol storm with a body: 50 answered 2xx" test "${R_ok-}" = 50
 
 # Without the token every reply is a 401: counted as non-2xx errors, not as successes.
 storm --port "$PORT" --path '/v1/entropy?bytes=64' --rate 100 --duration 0.5 --sources 4
