@@ -8,10 +8,14 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 // GCC 12's AVX-512 intrinsics trip -Wmaybe-uninitialized on their own _mm512_undefined_epi32()
 // (GCC bug 105593); the warning points into the header, so silence it there only.
+#if defined(__clang__)
+#include <immintrin.h>
+#else
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 #pragma GCC diagnostic pop
+#endif
 #define SEEDWELL_HAVE_AVX512_KERNEL 1
 #endif
 
@@ -48,7 +52,7 @@ SEEDWELL_AVX512 void QuarterRound(__m512i& a, __m512i& b, __m512i& c, __m512i& d
 // KeyWord broadcasts key word |i| (little-endian, RFC 8439 section 2.3) straight from the caller's
 // buffer. The load is a volatile asm so the compiler cannot keep a broadcast key word alive
 // across the rounds and spill it to the stack: it is loaded where it is used, twice per pass.
-SEEDWELL_AVX512 __m512i KeyWord(const std::uint8_t* key, int i) {
+SEEDWELL_AVX512 __m512i KeyWord(const std::uint8_t* key, std::size_t i) {
   __m512i word;
   asm volatile("vpbroadcastd %1, %0"
                : "=v"(word)
