@@ -45,6 +45,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -72,8 +73,9 @@ struct Options {
 struct Stats {
   std::uint64_t started = 0, ok = 0, connect_errors = 0, refused = 0, timeouts = 0, read_errors = 0,
                 non2xx = 0, skipped = 0, kernel_stamps = 0;
-  std::vector<std::int64_t> latency_ns;  // successful and non-2xx completions
-  std::vector<std::int64_t> lag_ns;      // connect() start minus schedule, every started one
+  std::vector<std::int64_t> latency_ns;       // successful and non-2xx completions
+  std::vector<std::int64_t> lag_ns;           // connect() start minus schedule, every started one
+  std::map<int, std::uint64_t> non2xx_codes;  // status -> count, for the non-2xx responses
 
   // Merge adds |other|'s counts and samples to these.
   void Merge(const Stats& other) {
@@ -88,6 +90,16 @@ struct Stats {
     kernel_stamps += other.kernel_stamps;
     latency_ns.insert(latency_ns.end(), other.latency_ns.begin(), other.latency_ns.end());
     lag_ns.insert(lag_ns.end(), other.lag_ns.begin(), other.lag_ns.end());
+    for (const auto& [code, n] : other.non2xx_codes) non2xx_codes[code] += n;
+  }
+
+  // Non2xxCodes lists the non-2xx statuses as "503:12,429:3" (or "-" if none).
+  std::string Non2xxCodes() const {
+    std::string list;
+    for (const auto& [code, n] : non2xx_codes) {
+      list += (list.empty() ? "" : ",") + std::to_string(code) + ":" + std::to_string(n);
+    }
+    return list.empty() ? "-" : list;
   }
 
   // Errors is every connection that did not end in a complete response of any status but 2xx.
@@ -386,7 +398,12 @@ class Worker {
   void Finish(int fd, Conn& c) {
     stats_.latency_ns.push_back(c.last_stamp_ns - c.start_ns);
     if (c.stamp_from_kernel) ++stats_.kernel_stamps;
-    (c.status >= 200 && c.status < 300) ? ++stats_.ok : ++stats_.non2xx;
+    if (c.status >= 200 && c.status < 300) {
+      ++stats_.ok;
+    } else {
+      ++stats_.non2xx;
+      ++stats_.non2xx_codes[c.status];
+    }
     Close(fd);
   }
 
@@ -501,9 +518,9 @@ int main(int argc, char** argv) {
       o.threads, wall_s);
   std::printf("  connections %" PRIu64 ", 2xx %" PRIu64 ", errors %" PRIu64 " (connect %" PRIu64
               ", refused %" PRIu64 ", timeout %" PRIu64 ", read %" PRIu64 ", non-2xx %" PRIu64
-              ", skipped %" PRIu64 ")\n",
+              ", skipped %" PRIu64 "; non-2xx statuses %s)\n",
               all.started, all.ok, errors, all.connect_errors, all.refused, all.timeouts,
-              all.read_errors, all.non2xx, all.skipped);
+              all.read_errors, all.non2xx, all.skipped, all.Non2xxCodes().c_str());
   std::printf(
       "  latency connect->last byte (ms): p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f"
       "  (kernel timestamps %" PRIu64 "/%zu)\n",
@@ -517,9 +534,9 @@ int main(int argc, char** argv) {
               " refused=%" PRIu64 " timeout=%" PRIu64 " read=%" PRIu64 " non2xx=%" PRIu64
               " skipped=%" PRIu64
               " p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f lag_p99_us=%.1f"
-              " lag_max_us=%.1f cpu_us_per_conn=%.1f kernel_stamps=%" PRIu64 "\n",
+              " lag_max_us=%.1f cpu_us_per_conn=%.1f kernel_stamps=%" PRIu64 " codes=%s\n",
               all.started, all.ok, errors, all.connect_errors, all.refused, all.timeouts,
               all.read_errors, all.non2xx, all.skipped, p50, p90, p99, p999, max, lag99, lagmax,
-              cpu_per, all.kernel_stamps);
+              cpu_per, all.kernel_stamps, all.Non2xxCodes().c_str());
   return 0;
 }

@@ -14,8 +14,9 @@
 #   scripts/bench-guest.sh [SEEDWELL_BINARY] [SECONDS] [STORM_BINARY]
 #     defaults: build/seedwell, 10, seedwell-storm next to SEEDWELL_BINARY
 #   environment: STORM_RATES ("5000 10000 20000"), STORM_SECONDS (1), STORM_SOURCES (256),
-#     PERF_OUT (a file: record `perf record -e cpu-clock -g` of seedwell during its 64 keep-alive
-#     cell there and print the top entries).
+#     PERF_OUT (a file: after the closed-loop table, one more seedwell 64 keep-alive cell under
+#     `perf record -e cpu-clock -g`, recorded there; the top entries are printed at the end),
+#     SKIP_WRK=1 (storms only).
 # Everything listens on 127.0.0.1; every process started (seedwell, pollen, nginx, a /dev/log
 # listener if the machine has none) is stopped by its PID; every load is bounded in time.
 set -euo pipefail
@@ -142,16 +143,12 @@ wrk_cell() {
 echo
 echo "| load | server | req/s | p50 | p99 | errors | server CPU per request | vs nginx | vs pollen |"
 echo "|---|---|---|---|---|---|---|---|---|"
-for cell in "64 keep-alive" "64 close" "1000 keep-alive"; do
+WRK_CELLS=("64 keep-alive" "64 close" "1000 keep-alive"); [ "${SKIP_WRK:-0}" = 1 ] && WRK_CELLS=()
+for cell in "${WRK_CELLS[@]}"; do
   read -r conns mode <<<"$cell"
   label="$conns $( [ "$mode" = close ] && echo "one request per connection" || echo keep-alive)"
-  if [ -n "${PERF_OUT:-}" ] && [ "$cell" = "64 keep-alive" ]; then
-    perf record -e cpu-clock -g -p "$SWPID" -o "$PERF_OUT" -- sleep $((DUR > 2 ? DUR - 2 : 1)) \
-      >"$TMP/perf.log" 2>&1 & PERFPID=$!
-  fi
   read -r srps sp50 sp99 serr scpu < <(wrk_cell "$SWPID" "$conns" "$mode" "$GURL/v1/entropy?bytes=64" \
     -H "Authorization: Bearer $TOKEN" -H "Accept: application/json")
-  [ -n "${PERFPID:-}" ] && { wait "$PERFPID" || true; PERFPID=""; }
   read -r prps pp50 pp99 perr pcpu < <(wrk_cell "$PPID_" "$conns" "$mode" "http://127.0.0.1:$PP/" -s "$TMP/pollen.lua")
   read -r nrps np50 np99 nerr ncpu < <(wrk_cell "$NGPID" "$conns" "$mode" "http://127.0.0.1:$NP/")
   ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
@@ -159,6 +156,16 @@ for cell in "64 keep-alive" "64 close" "1000 keep-alive"; do
   echo "| $label | pollen | $prps | $pp50 | $pp99 | $perr | $pcpu us | $(ratio "$prps" "$nrps") | 1.00x |"
   echo "| $label | nginx (static 64 B) | $nrps | $np50 | $np99 | $nerr | $ncpu us | 1.00x | $(ratio "$nrps" "$prps") |"
 done
+
+# The profile is a cell of its own, outside the table: perf's sampling with call graphs costs the
+# server enough to distort the figures of the cell it watches.
+if [ -n "${PERF_OUT:-}" ]; then
+  perf record -e cpu-clock -g -p "$SWPID" -o "$PERF_OUT" -- sleep $((DUR > 2 ? DUR - 2 : 1)) \
+    >"$TMP/perf.log" 2>&1 & PERFPID=$!
+  wrk_cell "$SWPID" 64 keep-alive "$GURL/v1/entropy?bytes=64" -H "Authorization: Bearer $TOKEN" \
+    -H "Accept: application/json" >/dev/null
+  wait "$PERFPID" || true
+fi
 
 # --- storms: seedwell with its default caps -------------------------------------------------------
 start_seedwell
@@ -170,18 +177,26 @@ storm_cell() {
     --sources "$STORM_SOURCES" --timeout-ms 5000 "$@" >"$TMP/storm.out" 2>&1 || true
   t1=$(ticks "$pid")
   line=$(grep '^RESULT ' "$TMP/storm.out" || echo "RESULT count=0")
-  local count=0 errors=0 p50_us=0 p99_us=0 p999_us=0 max_us=0 lag_p99_us=0 cpu_us_per_conn=0 kv
+  local count=0 ok=0 non2xx=0 errors=0 p50_us=0 p99_us=0 p999_us=0 max_us=0 lag_p99_us=0
+  local cpu_us_per_conn=0 connect=0 refused=0 timeout=0 read=0 skipped=0 kv kinds=""
   for kv in ${line#RESULT }; do
     case ${kv%%=*} in
-      count | errors | p50_us | p99_us | p999_us | max_us | lag_p99_us | cpu_us_per_conn) printf -v "${kv%%=*}" '%s' "${kv#*=}" ;;
+      count | ok | non2xx | errors | p50_us | p99_us | p999_us | max_us | lag_p99_us | cpu_us_per_conn | \
+        connect | refused | timeout | read | skipped) printf -v "${kv%%=*}" '%s' "${kv#*=}" ;;
     esac
   done
+  local codes=-
+  for kv in ${line#RESULT }; do [ "${kv%%=*}" = codes ] && codes=${kv#*=}; done
+  for kv in connect refused timeout read non2xx skipped; do
+    [ "${!kv}" != 0 ] && kinds+="${kinds:+, }$kv ${!kv}"
+  done
+  [ "$codes" != - ] && kinds+=" [status:count $codes]"
   ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
-  echo "$count | $errors | $(ms "$p50_us") | $(ms "$p99_us") | $(ms "$p999_us") | $(ms "$max_us") | $(us_per $((t1 - t0)) "$count") us | ${cpu_us_per_conn} us, lag p99 $(ms "$lag_p99_us") ms"
+  echo "$count | $errors${kinds:+ ($kinds)} | $(ms "$p50_us") | $(ms "$p99_us") | $(ms "$p999_us") | $(ms "$max_us") | $(us_per $((t1 - t0)) $((ok + non2xx))) us | ${cpu_us_per_conn} us, lag p99 $(ms "$lag_p99_us") ms"
   sleep 2
 }
 echo
-echo "| storm (new connections/s, ${STORM_SECONDS} s, $STORM_SOURCES addresses) | server | connections | errors | p50 ms | p99 ms | p99.9 ms | max ms | server CPU per request | generator CPU per connection, start lag |"
+echo "| storm (new connections/s, ${STORM_SECONDS} s, $STORM_SOURCES addresses) | server | connections | errors | p50 ms | p99 ms | p99.9 ms | max ms | server CPU per answered request | generator CPU per connection, start lag |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for RATE in $STORM_RATES; do
   echo "| $RATE | seedwell (signed, default caps) | $(storm_cell "$SWPID" --port "${GURL##*:}" \
@@ -200,4 +215,7 @@ if [ -n "${PERF_OUT:-}" ] && [ -s "$PERF_OUT" ]; then
     grep -E '^ +[0-9]' | head -40
   echo "by shared object:"
   perf report -i "$PERF_OUT" --no-children --sort dso --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -12
+  echo "system calls (children = inclusive share of all samples, self):"
+  perf report -i "$PERF_OUT" --children --sort sym --stdio -g none 2>/dev/null |
+    grep -E '\] (__x64_sys_|do_syscall_64|asm_sysvec|irqentry_exit)' | head -15
 fi

@@ -51,6 +51,7 @@ check "pollen-protocol storm with a body: 50 answered 2xx" test "${R_ok-}" = 50
 storm --port "$PORT" --path '/v1/entropy?bytes=64' --rate 100 --duration 0.5 --sources 4
 check "unauthenticated storm: 50 non-2xx" test "${R_non2xx-}" = 50
 check "unauthenticated storm: none ok" test "${R_ok-}" = 0
+check "unauthenticated storm: statuses counted" test "${R_codes-}" = 401:50
 
 # Nobody listening: refusals are counted, and the run still ends on time.
 sw_stop
