@@ -3,8 +3,11 @@
 // clients, against an in-process EgdServer with the production Dispenser, DRBG (kernel-seeded)
 // and an SQLite registry; the instance's rate limit is set out of the way. Resident memory at
 // 1,000 idle connections is measured on the real binary by scripts/egd_idle_rss.sh.
+// CPU per read: server_cpu_us is the event-loop thread's CPU time (pthread_getcpuclockid) and
+// process_cpu_us the whole process's (clients included), each divided by the reads of all clients.
 // Results and the exact commands are recorded in docs/BENCHMARKS.md.
 #include <benchmark/benchmark.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -12,6 +15,7 @@
 
 #include <array>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <thread>
@@ -47,6 +51,13 @@ struct Fixture : protected testing::ServiceStack {
   std::thread thread;
 };
 
+// CpuMicros reads |clock| (a CPU-time clock, or CLOCK_MONOTONIC for wall time) in microseconds.
+double CpuMicros(clockid_t clock) {
+  timespec ts{};
+  clock_gettime(clock, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
+}
+
 Fixture& Shared() {
   static Fixture* fixture = new Fixture();  // lives until exit; the loop thread is detached then
   return *fixture;
@@ -64,6 +75,16 @@ void BM_EgdBlockingRead255(benchmark::State& state) {
   }
   const std::array<std::uint8_t, 2> request = {0x02, 0xff};
   std::array<std::uint8_t, 255> reply{};
+  clockid_t loop_clock{};
+  if (pthread_getcpuclockid(Shared().thread.native_handle(), &loop_clock) != 0) {
+    state.SkipWithError("no CPU clock for the loop thread");
+    return;
+  }
+  // Thread 0 measures for everyone: the benchmark's threads start and stop together.
+  const bool measure = state.thread_index() == 0;
+  const double server0 = measure ? CpuMicros(loop_clock) : 0;
+  const double process0 = measure ? CpuMicros(CLOCK_PROCESS_CPUTIME_ID) : 0;
+  const double wall0 = measure ? CpuMicros(CLOCK_MONOTONIC) : 0;
   for (auto _ : state) {
     if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) != 2) {
       state.SkipWithError("send failed");
@@ -74,6 +95,12 @@ void BM_EgdBlockingRead255(benchmark::State& state) {
       break;
     }
     benchmark::DoNotOptimize(reply.data());
+  }
+  if (measure) {
+    const double reads = static_cast<double>(state.iterations()) * state.threads();
+    state.counters["server_cpu_us"] = (CpuMicros(loop_clock) - server0) / reads;
+    state.counters["process_cpu_us"] = (CpuMicros(CLOCK_PROCESS_CPUTIME_ID) - process0) / reads;
+    state.counters["reads_per_s"] = reads / ((CpuMicros(CLOCK_MONOTONIC) - wall0) / 1e6);
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * 255);
   close(fd);

@@ -3,12 +3,13 @@
 // Theory of operation
 // -------------------
 // This is Bernstein's "fast-key-erasure" generator (https://blog.cr.yp.to/20170723-random.html),
-// the construction of the Linux CRNG and of OpenBSD's arc4random, on libsodium's ChaCha20 (the IETF
-// variant of RFC 8439: 32-byte key, 96-bit nonce, 32-bit block counter).
+// the construction of the Linux CRNG and of OpenBSD's arc4random, on ChaCha20 (the IETF variant of
+// RFC 8439: 32-byte key, 96-bit nonce, 32-bit block counter).
 //
 // Notation: KS(k, n) is the first n bytes of the ChaCha20 keystream under key k with the all-zero
-// 12-byte nonce and initial block counter 0 (crypto_stream_chacha20_ietf). A fixed nonce is safe
-// because every key is used for exactly one KS call and then erased.
+// 12-byte nonce and initial block counter 0 (Chacha20Keystream, chacha20_keystream.h: an AVX-512
+// kernel where the CPU has one, else libsodium's crypto_stream_chacha20_ietf; both give the same
+// bytes). A fixed nonce is safe because every key is used for exactly one KS call and then erased.
 //
 // State: a key K (32 bytes), a buffer B (kBufferBytes = 1024 bytes) and a count `a` of unread bytes
 // at the end of B. Both live in one SecretBuffer (locked, guarded, wiped on free).

@@ -120,6 +120,7 @@ struct DrbgForkRegistry {
 Drbg::Drbg(SeedProvider& seeds, const Clock& clock, DrbgOptions options)
     : seeds_(seeds),
       clock_(clock),
+      steady_clock_(dynamic_cast<const SteadyClock*>(&clock)),
       options_(options),
       id_(g_next_drbg_id.fetch_add(1)),
       alive_(std::make_shared<const int>(0)),
@@ -136,8 +137,10 @@ Drbg::Nanos Drbg::NowNanos() const {
 }
 
 Drbg::Nanos Drbg::CoarseNowNanos() const {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.CoarseNow().time_since_epoch())
-      .count();
+  // The production clock is read without the virtual call (SteadyClock is final).
+  const Clock::TimePoint now =
+      steady_clock_ != nullptr ? steady_clock_->CoarseNow() : clock_.CoarseNow();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
 }
 
 bool Drbg::ReadyAt(Nanos now) const {
@@ -208,7 +211,12 @@ Result<void> Drbg::OpportunisticReseed(Nanos now) {
 
 void Drbg::CheckFork() {
   const std::uint64_t seen = ForkDetector::Generation();
-  if (seen == fork_generation_.load(std::memory_order_acquire)) return;
+  if (seen == fork_generation_.load(std::memory_order_acquire)) [[likely]]
+    return;
+  TakeOwnershipAfterFork();
+}
+
+void Drbg::TakeOwnershipAfterFork() {
   const std::lock_guard lock(mu_);
   const std::uint64_t current = ForkDetector::Generation();
   if (current == fork_generation_.load(std::memory_order_acquire)) return;
@@ -232,7 +240,13 @@ void Drbg::CheckFork() {
 
 internal::DrbgThreadState& Drbg::LocalState() {
   LocalStates& local = t_states;
-  if (local.last_id == id_) return *local.last;
+  if (local.last_id == id_) [[likely]]
+    return *local.last;
+  return NewLocalState();
+}
+
+internal::DrbgThreadState& Drbg::NewLocalState() {
+  LocalStates& local = t_states;
   auto found = std::find_if(local.entries.begin(), local.entries.end(),
                             [this](const LocalEntry& e) { return e.drbg_id == id_; });
   if (found == local.entries.end()) {
@@ -273,17 +287,23 @@ Result<void> Drbg::Generate(std::span<std::uint8_t> out) {
   CheckFork();
   // The coarse clock keeps this check off the cost of a request: deadlines are seconds apart.
   const Nanos now = CoarseNowNanos();
-  if (ReseedDueAt(now) && now >= next_attempt_.load(std::memory_order_relaxed)) {
-    // A failure here is not yet an error: ReadyAt decides whether output may continue.
-    (void)OpportunisticReseed(now);
-  }
-  if (!ReadyAt(now)) {
-    if (!out.empty()) sodium_memzero(out.data(), out.size());
-    return Fail(ErrorCode::kUnavailable, "random generator is unseeded or its reseed is overdue");
+  // Common case: seeded and no reseed due. Then output is allowed without reading last_reseed_:
+  // next_check_ is last_reseed_ + reseed_interval, inside the fail-closed limit (ReadyAt).
+  if (ReseedDueAt(now)) [[unlikely]] {
+    if (now >= next_attempt_.load(std::memory_order_relaxed)) {
+      // A failure here is not yet an error: ReadyAt decides whether output may continue.
+      (void)OpportunisticReseed(now);
+    }
+    if (!ReadyAt(now)) {
+      if (!out.empty()) sodium_memzero(out.data(), out.size());
+      return Fail(ErrorCode::kUnavailable, "random generator is unseeded or its reseed is overdue");
+    }
   }
   DrbgThreadState& state = LocalState();
   while (!out.empty()) {
-    if (state.generation != generation_.load(std::memory_order_acquire)) RekeyThread(state);
+    if (state.generation != generation_.load(std::memory_order_acquire)) [[unlikely]] {
+      RekeyThread(state);
+    }
     const std::size_t n = std::min(out.size(), kRequestChunkBytes);
     state.generator.Generate(out.first(n));
     out = out.subspan(n);

@@ -103,9 +103,11 @@ class Drbg {
   bool ReadyAt(Nanos now) const;
   bool ReseedDueAt(Nanos now) const;
   void CheckFork();
+  void TakeOwnershipAfterFork();
   Result<void> ReseedLocked(Nanos now);
   Result<void> OpportunisticReseed(Nanos now);
   internal::DrbgThreadState& LocalState();
+  internal::DrbgThreadState& NewLocalState();
   void RekeyThread(internal::DrbgThreadState& state);
   void FlushBytes(internal::DrbgThreadState& state);
 
@@ -113,6 +115,7 @@ class Drbg {
 
   SeedProvider& seeds_;
   const Clock& clock_;
+  const SteadyClock* const steady_clock_;  // &clock_ when it is the production clock, else null
   const DrbgOptions options_;
   const std::uint64_t id_;                  // unique per instance, never reused
   const std::shared_ptr<const int> alive_;  // per-thread states watch this to free themselves

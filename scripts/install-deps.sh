@@ -29,6 +29,9 @@ test_pkgs=(
 
 bench_pkgs=(
   wrk procps pollen socat xorriso pollinate
+  # scripts/bench-guest.sh's ceiling (a fixed 64-byte reply) and the profilers docs/BENCHMARKS.md
+  # uses (perf record -e cpu-clock, valgrind --tool=callgrind).
+  nginx-light linux-perf valgrind
 )
 
 # make image (scripts/build-image.sh): root file systems from Debian's packages, and buildah.
