@@ -13,48 +13,16 @@
 # (default: seedwell-fetch beside seedwell), SEEDWELL_VM_TIMEOUT (QEMU's bound, default 100 s).
 T0=$(date +%s%N)
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/vm_lib.sh"
 
 ID=5e0d1c2b-3a49-4f58-8e67-7d6c5b4a3921
 EGD_DIR=$SW_TMP/egd
-VM_DIR=$SW_TMP/vm
-mkdir -p "$VM_DIR"
-# The kernel that Debian's linux-image-amd64 (installed by scripts/install-deps.sh) pulls in, whose
-# modules include everything the initramfs needs; the newest /boot/vmlinuz-* only as a fallback
-# (a machine may also carry, say, a cloud kernel built without ata_piix or sr_mod).
-debian_kernel() {
-  local pkg
-  pkg=$(dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null | grep -o 'linux-image-[^ ,]*' | head -1)
-  [ -n "$pkg" ] && [ -r "/boot/vmlinuz-${pkg#linux-image-}" ] && echo "/boot/vmlinuz-${pkg#linux-image-}"
-}
-KERNEL=${SEEDWELL_VM_KERNEL:-$(debian_kernel || find /boot -maxdepth 1 -name 'vmlinuz-*' 2>/dev/null | sort -V | tail -1)}
-KVER=${KERNEL##*/vmlinuz-}
-FETCH_BIN=${SEEDWELL_FETCH_BIN:-$(dirname "$SW_BIN")/seedwell-fetch}
 VM_TIMEOUT=${SEEDWELL_VM_TIMEOUT:-100}
 CONSOLE=$VM_DIR/console.log
-QEMU_PID=""
-
-# QEMU is stopped by its PID on every exit path, then the server and the temp dir (lib.sh).
-vm_cleanup() {
-  if [ -n "$QEMU_PID" ] && kill -0 "$QEMU_PID" 2>/dev/null; then
-    kill -KILL "$QEMU_PID" 2>/dev/null || true
-    wait "$QEMU_PID" 2>/dev/null || true
-  fi
-  sw_cleanup
-}
-trap vm_cleanup EXIT
-trap 'exit 143' TERM INT
-
-ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 # marker KEY: the value of the guest's last "SWVM KEY=value" console line (empty if none).
-marker() { tr -d '\r' <"$CONSOLE" | sed -n "s/^SWVM $1=//p" | tail -1; }
+m() { marker "$CONSOLE" "$1"; }
 
-# --- Prerequisites: the packages of `scripts/install-deps.sh test` --------------------------------
-for tool in qemu-system-x86_64 cpio modprobe; do
-  command -v "$tool" >/dev/null || { echo "FAIL: $tool missing (scripts/install-deps.sh test)"; exit 1; }
-done
-if [ ! -r "$KERNEL" ] || [ ! -d "/lib/modules/$KVER" ]; then
-  echo "FAIL: no readable kernel with modules (linux-image-amd64): '$KERNEL'"; exit 1
-fi
+vm_prereqs
 
 # --- The service, and the instance with its EGD socket ----------------------------------------------
 sw_start --egd-socket-dir "$EGD_DIR"
@@ -80,10 +48,8 @@ check "sealing key registered (blocks come sealed)" jq -e '.sealing_public_key |
 
 # --- The initramfs: busybox, modules, seedwell-fetch, /init --------------------------------------
 T=$(date +%s%N)
-[ -x "$FETCH_BIN" ] || echo "note: $FETCH_BIN not built yet; the guest will report it missing"
-check "initramfs built" bash "$SW_SOURCE_DIR/tests/vm/build_initramfs.sh" "$VM_DIR/initramfs.cpio" \
-  "$KVER" "$FETCH_BIN"
-echo "initramfs: $(stat -c %s "$VM_DIR/initramfs.cpio" 2>/dev/null) bytes in $(ms_since "$T") ms (kernel $KVER)"
+vm_initramfs
+echo "initramfs: $(stat -c %s "$VM_DIR/initramfs.cpio" 2>/dev/null) bytes in $(ms_since "$T") ms (kernel $VM_KVER)"
 
 # --- Boot -------------------------------------------------------------------------------------------
 api GET "/v1/instances/$ID/usage"
@@ -91,28 +57,17 @@ api GET "/v1/instances/$ID/usage"
 check "no usage before the boot but the config drive's seeds" jq -e \
   '.bytes_by_transport | keys == ["config_drive"] and .config_drive >= 4096' <<<"$RESP"
 T=$(date +%s%N)
-qemu-system-x86_64 -accel tcg -machine pc -m 256M -smp 1 -no-user-config -nographic \
-  -monitor none -serial "file:$CONSOLE" -no-reboot \
-  -kernel "$KERNEL" -initrd "$VM_DIR/initramfs.cpio" -append "console=ttyS0 quiet panic=-1" \
+# (romfile= drops virtio-net's iPXE option ROM: the kernel is loaded directly, nothing netboots.)
+vm_start "$CONSOLE" boot -monitor none \
   -object rng-egd,id=rng0,chardev=c0 -chardev "socket,id=c0,path=$SOCK" \
   -device virtio-rng-pci,rng=rng0 \
   -netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile= \
-  -cdrom "$VM_DIR/drive.iso" </dev/null >"$VM_DIR/qemu.log" 2>&1 &
-QEMU_PID=$!
-# (romfile= drops virtio-net's iPXE option ROM: the kernel is loaded directly, nothing netboots.)
+  -cdrom "$VM_DIR/drive.iso"
 # Bounded wait: the guest powers off by itself; past VM_TIMEOUT it is killed.
-for _ in $(seq 1 $((VM_TIMEOUT * 10))); do
-  kill -0 "$QEMU_PID" 2>/dev/null || break
-  sleep 0.1
-done
-if kill -0 "$QEMU_PID" 2>/dev/null; then
-  echo "FAIL: the guest did not power off within $VM_TIMEOUT s; killing QEMU"
-  kill -KILL "$QEMU_PID"
-fi
-QEMU_EXIT=0; wait "$QEMU_PID" || QEMU_EXIT=$?
-QEMU_PID=""
+vm_wait_exit
+QEMU_EXIT=$VM_EXIT
 BOOT_MS=$(ms_since "$T")
-echo "boot: QEMU ran $BOOT_MS ms (exit $QEMU_EXIT), guest uptime at power-off $(marker uptime) s"
+echo "boot: QEMU ran $BOOT_MS ms (exit $QEMU_EXIT), guest uptime at power-off $(m uptime) s"
 touch "$CONSOLE"
 echo "--- guest markers ---"
 tr -d '\r' <"$CONSOLE" | grep -E '^(SWVM|fetch: |fetch binary missing)' || true
@@ -120,22 +75,22 @@ echo "---------------------"
 
 # --- Inside the guest ----------------------------------------------------------------------------
 RESP_STATUS=-; RESP="(see the guest markers above)"   # what check prints on a failure
-HWRNG_BYTES=$(marker hwrng_bytes)
+HWRNG_BYTES=$(m hwrng_bytes)
 drive_files() { tr -d '\r' <"$CONSOLE" | sed -n 's/^SWVM drive_file=//p'; }
 check "QEMU exited cleanly" test "$QEMU_EXIT" = 0
 check "guest ran to the end" grep -q '^SWVM done' <(tr -d '\r' <"$CONSOLE")
-check "the guest runs kernel $KVER" test "$(marker kernel)" = "$KVER"
-check "every module loaded" test "$(marker modules_loaded | sed 's/.*failed=//')" = none
-check "eth0 up" grep -q '^up' <<<"$(marker eth0)"
-check "rng_current is virtio_rng" grep -q '^virtio_rng' <<<"$(marker rng_current)"
+check "the guest runs kernel $VM_KVER" test "$(m kernel)" = "$VM_KVER"
+check "every module loaded" test "$(m modules_loaded | sed 's/.*failed=//')" = none
+check "eth0 up" grep -q '^up' <<<"$(m eth0)"
+check "rng_current is virtio_rng" grep -q '^virtio_rng' <<<"$(m rng_current)"
 check "/dev/hwrng yielded bytes" test "${HWRNG_BYTES:-0}" -gt 0
-check "config drive mounted" test "$(marker config_drive)" = mounted
+check "config drive mounted" test "$(m config_drive)" = mounted
 check "seed.json on the drive" grep -qx 'seedwell/seed.json present' <(drive_files)
 check "meta_data.json on the drive" grep -qx 'openstack/latest/meta_data.json present' <(drive_files)
-check "the drive names the service as 10.0.2.2" test "$(marker service_url)" = "http://10.0.2.2:$PORT"
-check "guest reached the service over HTTP" grep -q '^ok' <<<"$(marker http_keys)"
-check "fetch binary present" test -x "$FETCH_BIN"
-check "seedwell-fetch exited 0" test "$(marker fetch_exit)" = 0
+check "the drive names the service as 10.0.2.2" test "$(m service_url)" = "http://10.0.2.2:$PORT"
+check "guest reached the service over HTTP" grep -q '^ok' <<<"$(m http_keys)"
+check "fetch binary present" test -x "$VM_FETCH_BIN"
+check "seedwell-fetch exited 0" test "$(m fetch_exit)" = 0
 check "fetch: seed file verified" grep -q '^fetch: .*seed file verified' <(tr -d '\r' <"$CONSOLE")
 check "fetch: block verified" grep -q '^fetch: .*block verified' <(tr -d '\r' <"$CONSOLE")
 check "fetch: the block was sealed" grep -q '^fetch: .*block verified: .*, sealed,' <(tr -d '\r' <"$CONSOLE")
@@ -163,9 +118,5 @@ check "server stopped cleanly" test "$SW_EXIT" = 0
 TOTAL_MS=$(ms_since "$T0")
 echo "whole test: $TOTAL_MS ms"
 check "whole test under 120 s ($TOTAL_MS ms)" test "$TOTAL_MS" -lt 120000
-if [ "$SW_FAILS" -gt 0 ]; then
-  echo "--- console ($CONSOLE) ---"; tr -d '\r' <"$CONSOLE" | tail -80
-  echo "--- qemu ---"; cat "$VM_DIR/qemu.log"
-  echo "--- server log (tail) ---"; tail -30 "$SW_LOG"
-fi
+[ "$SW_FAILS" -eq 0 ] || vm_dump "$CONSOLE"
 sw_finish
