@@ -26,6 +26,7 @@ constexpr std::array<std::uint8_t, crypto_stream_chacha20_ietf_NONCEBYTES> kZero
 static_assert(kChacha20KeyBytes == crypto_stream_chacha20_ietf_KEYBYTES);
 
 void PortableKeystream(std::span<std::uint8_t> out, const std::uint8_t* key) {
+  if (out.empty()) return;  // an empty span's data() may be null, which libsodium may not take
   crypto_stream_chacha20_ietf(out.data(), out.size(), kZeroNonce.data(), key);
 }
 

@@ -53,7 +53,9 @@ TEST(SmbiosOemStringsTest, NoStringsIsTwoNuls) {
 }
 
 TEST(SmbiosOemStringsTest, ALongerFormattedAreaIsSkipped) {
-  auto strings = ParseSmbiosOemStrings(Bytes("\x0b\x07\x00\x0b\x01\xff\xff"s + "x\0\0"s));
+  // The views point into |raw|: it must outlive them.
+  const std::string raw = "\x0b\x07\x00\x0b\x01\xff\xff"s + "x\0\0"s;
+  auto strings = ParseSmbiosOemStrings(Bytes(raw));
   ASSERT_TRUE(strings) << strings.error().message;
   ASSERT_EQ(strings->size(), 1u);
   EXPECT_EQ((*strings)[0], "x");
