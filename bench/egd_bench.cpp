@@ -42,7 +42,7 @@ struct Fixture : protected testing::ServiceStack {
                                          metrics);
     thread = server->StartThread();
     path = dir + "/i.sock";
-    if (!server->ListenUnix(kId, path, 0600)) std::abort();
+    if (!server->ListenUnix(kId, path, 0600, "bench")) std::abort();
   }
   std::string dir, path;
   EgdOptions config;

@@ -6,6 +6,7 @@
 #include "cli/option_registration.h"
 #include "crypto/egd_source.h"
 #include "crypto/host_port.h"
+#include "service/instance.h"
 
 namespace seedwell {
 
@@ -36,6 +37,12 @@ void AddEgdOptions(CLI::App& serve, EgdOptions& egd, UpstreamEgdConfig& upstream
       "Directory for per-instance EGD Unix sockets (INSTANCE-ID.sock, created with the instance)");
   AddSetting(serve, "egd-socket-mode", c.socket_mode,
              "Octal permissions of each per-instance EGD socket");
+  AddSetting(
+      serve, "node", c.node,
+      "Run as the node agent of this compute node: EGD sockets (needs --egd-socket-dir) only "
+      "for the instances whose host is NAME, following creates, moves and deletes made "
+      "through any replica (docs/replicas.md)")
+      ->type_name("NAME");
   AddSettingFlag(serve, "egd-allow-anonymous", c.allow_anonymous,
                  "Serve EGD TCP callers that match no instance, from one shared strict bucket");
   AddSetting(serve, "egd-anonymous-rate-bytes-per-second", c.anonymous_rate_bytes_per_second,
@@ -87,6 +94,13 @@ Result<void> FinishEgdConfig(const EgdOptions& egd, const UpstreamEgdConfig& ups
     SEEDWELL_TRY(ParseHostPort(c.listen));
   }
   SEEDWELL_TRY(ParseSocketMode(c.socket_mode));
+  if (!c.node.empty()) {
+    SEEDWELL_TRY(CheckHost(c.node, "--node"));
+    if (c.socket_dir.empty()) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "--node needs --egd-socket-dir (the node agent serves EGD sockets)");
+    }
+  }
   // A socket path must fit sockaddr_un.sun_path (108 bytes with the NUL): DIR/<uuid>.sock.
   if (c.socket_dir.size() + 1 + 36 + 5 >= 108) {
     return Fail(ErrorCode::kInvalidArgument, "--egd-socket-dir is too long for Unix socket paths");

@@ -31,20 +31,27 @@ Result<std::unique_ptr<EgdService>> EgdService::Start(AppContext& ctx, const Egd
   if (!c.socket_dir.empty()) {
     auto mode = ParseSocketMode(c.socket_mode);
     SEEDWELL_RETURN_IF_ERROR(mode);
-    service->sockets_ =
-        std::make_unique<EgdSockets>(service->server_, ctx.registry, c.socket_dir, *mode);
+    service->sockets_ = std::make_unique<EgdSockets>(service->server_, ctx.registry, c.socket_dir,
+                                                     *mode, c.node, kReconcilePeriod);
     SEEDWELL_TRY(service->sockets_->Prepare());
-    EgdSockets* sockets = service->sockets_.get();
-    service->server_.Every(kReconcilePeriod, [sockets] { sockets->Reconcile(); });
-    spdlog::info("egd sockets in {} (mode {})", c.socket_dir, c.socket_mode);
+    if (c.node.empty()) {
+      spdlog::info("egd sockets in {} (mode {})", c.socket_dir, c.socket_mode);
+    } else {
+      spdlog::info(
+          "event=node_agent node={} note=\"EGD sockets in {} (mode {}) for the instances "
+          "whose host is {}\"",
+          c.node, c.socket_dir, c.socket_mode, c.node);
+    }
   }
   return service;
 }
 
 void EgdService::Stop() {
+  // First the sockets' events and worker, so nothing opens a socket on a stopping server.
+  if (sockets_) sockets_->Stop();
   server_.Stop();
   if (thread_.joinable()) thread_.join();
-  sockets_.reset();  // unsubscribes: no instance event reaches a stopped server
+  sockets_.reset();
 }
 
 }  // namespace seedwell

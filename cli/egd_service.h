@@ -24,8 +24,8 @@ class EgdService {
   EgdService(const EgdService&) = delete;
   EgdService& operator=(const EgdService&) = delete;
 
-  // Stop unsubscribes the sockets from the registry, shuts the transport down gracefully and
-  // joins its thread; idempotent.
+  // Stop unsubscribes the sockets from the registry (and stops their worker), shuts the transport
+  // down gracefully and joins its thread; idempotent.
   void Stop();
 
  private:

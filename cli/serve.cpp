@@ -217,7 +217,8 @@ int RunServe(ServeConfig config) {
                    .token_key = token_key,
                    .vendordata = vendordata ? &*vendordata : nullptr,
                    .public_url = "",
-                   .egd_socket_dir = config.egd.socket_dir};
+                   .egd_socket_dir = config.egd.socket_dir,
+                   .egd_node = config.egd.node};
 
     HttpServer guest(HttpOptionsFrom(config, config.max_connections));
     HttpServerOptions admin_options = HttpOptionsFrom(config, config.admin_max_connections);

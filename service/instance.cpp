@@ -51,6 +51,11 @@ Result<void> CheckHostname(std::string_view hostname) {
   return {};
 }
 
+Result<void> CheckOptionalHost(const std::optional<std::string>& host) {
+  if (!host) return {};
+  return CheckHost(*host);
+}
+
 Result<void> CheckMetadata(const std::map<std::string, std::string>& metadata) {
   if (metadata.size() > kMaxMetadataEntries) return Semantic("metadata", "more than 128 entries");
   for (const auto& [key, value] : metadata) {
@@ -117,6 +122,21 @@ Result<InstanceState> ParseInstanceState(std::string_view name) {
   return Fail(ErrorCode::kInvalidArgument, "state: must be 'active' or 'revoked'");
 }
 
+Result<void> CheckHost(std::string_view host, std::string_view field) {
+  if (host.empty()) return Semantic(field, "must not be empty (null clears it)");
+  if (host.size() > kMaxHostLength) return Semantic(field, "longer than 253 bytes");
+  const auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  if (!alnum(host.front()) || !alnum(host.back())) {
+    return Semantic(field, "must start and end with a letter or digit");
+  }
+  for (const char c : host) {
+    if (!alnum(c) && c != '-' && c != '_' && c != '.') {
+      return Semantic(field, "may hold only letters, digits, '-', '_' and '.'");
+    }
+  }
+  return {};
+}
+
 Result<std::string> CanonicalUuid(std::string_view text, std::string_view field) {
   static constexpr std::array<std::size_t, 4> kDashes = {8, 13, 18, 23};
   if (text.size() != 36)
@@ -142,7 +162,8 @@ Result<Instance> NormalizeInstance(Instance instance) {
         CheckText("name", instance.name, false),
         CheckText("availability_zone", instance.availability_zone, false),
         CheckHostname(instance.hostname), CheckMetadata(instance.metadata),
-        CheckRateLimit(instance.rate_limit), CheckSealingKey(instance.sealing_public_key)}) {
+        CheckRateLimit(instance.rate_limit), CheckSealingKey(instance.sealing_public_key),
+        CheckOptionalHost(instance.host)}) {
     SEEDWELL_RETURN_IF_ERROR(check);
   }
   auto cidrs = NormalizeCidrs(instance.allowed_cidrs);
@@ -160,6 +181,7 @@ Result<Instance> ApplyPatch(const Instance& instance, const InstancePatch& patch
   if (patch.allowed_cidrs) out.allowed_cidrs = *patch.allowed_cidrs;
   if (patch.rate_limit) out.rate_limit = *patch.rate_limit;
   if (patch.sealing_public_key) out.sealing_public_key = *patch.sealing_public_key;
+  if (patch.host) out.host = *patch.host;
   return NormalizeInstance(std::move(out));
 }
 

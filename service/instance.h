@@ -29,6 +29,7 @@ inline constexpr std::size_t kMaxMetadataValueLength = 255;
 inline constexpr std::size_t kMaxAllowedCidrs = 64;
 inline constexpr std::uint64_t kMaxBytesPerSecond = 1ULL << 30;
 inline constexpr std::uint64_t kMaxBurstBytes = 1ULL << 32;
+inline constexpr std::size_t kMaxHostLength = 253;  // a DNS name; Kubernetes node names too
 
 // InstanceState is the life-cycle state: only active instances receive entropy.
 enum class InstanceState { kActive, kRevoked };
@@ -57,6 +58,7 @@ struct Instance {
   std::vector<std::string> allowed_cidrs;         // normalised; empty = any source address
   std::optional<RateLimit> rate_limit;            // unset = the service's defaults
   std::optional<std::string> sealing_public_key;  // base64 (with padding) of an X25519 key
+  std::optional<std::string> host;  // the compute node it runs on (Nova OS-EXT-SRV-ATTR:host)
   InstanceState state = InstanceState::kActive;
   std::int64_t created_at_ms = 0;
   std::int64_t updated_at_ms = 0;
@@ -66,7 +68,7 @@ struct Instance {
 };
 
 // InstancePatch holds the fields a PATCH may change; an unset optional leaves the field alone.
-// For rate_limit and sealing_public_key an inner nullopt clears the field (JSON null).
+// For rate_limit, sealing_public_key and host an inner nullopt clears the field (JSON null).
 struct InstancePatch {
   std::optional<std::string> name;
   std::optional<std::string> hostname;
@@ -75,11 +77,17 @@ struct InstancePatch {
   std::optional<std::vector<std::string>> allowed_cidrs;
   std::optional<std::optional<RateLimit>> rate_limit;
   std::optional<std::optional<std::string>> sealing_public_key;
+  std::optional<std::optional<std::string>> host;
 };
 
 // CanonicalUuid returns |text| as a lowercase 8-4-4-4-12 UUID, or kFailedPrecondition naming
 // |field| if it is not one.
 Result<std::string> CanonicalUuid(std::string_view text, std::string_view field = "id");
+
+// CheckHost validates a compute node name (an instance's host, or --node): 1 to kMaxHostLength
+// bytes of ASCII letters, digits, '-', '_' and '.', starting and ending with a letter or digit.
+// kFailedPrecondition naming |field| otherwise.
+Result<void> CheckHost(std::string_view host, std::string_view field = "host");
 
 // NormalizeInstance validates every client-settable field of |instance| and returns it with the id
 // lowercased and CIDRs normalised; see the error convention at the top of this file.

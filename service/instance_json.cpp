@@ -120,6 +120,16 @@ Result<void> ParseMutable(const std::string& key, const json& value, InstancePat
     patch->sealing_public_key.emplace(std::move(*text));
     return {};
   }
+  if (key == "host") {
+    if (value.is_null()) {
+      patch->host.emplace(std::nullopt);
+      return {};
+    }
+    auto text = GetString(value, key);
+    SEEDWELL_RETURN_IF_ERROR(text);
+    patch->host.emplace(std::move(*text));
+    return {};
+  }
   *known = false;
   return {};
 }
@@ -199,6 +209,7 @@ json InstanceToJson(const Instance& instance) {
       {"allowed_cidrs", instance.allowed_cidrs},
       {"rate_limit", nullptr},
       {"sealing_public_key", nullptr},
+      {"host", nullptr},
       {"state", InstanceStateName(instance.state)},
       {"created_at", FormatRfc3339(instance.created_at_ms)},
       {"updated_at", FormatRfc3339(instance.updated_at_ms)},
@@ -210,6 +221,7 @@ json InstanceToJson(const Instance& instance) {
                          {"burst_bytes", instance.rate_limit->burst_bytes}};
   }
   if (instance.sealing_public_key) out["sealing_public_key"] = *instance.sealing_public_key;
+  if (instance.host) out["host"] = *instance.host;
   if (instance.last_seen_at_ms) out["last_seen_at"] = FormatRfc3339(*instance.last_seen_at_ms);
   return out;
 }

@@ -18,17 +18,18 @@
 namespace seedwell {
 
 // InstanceFromCreateJson parses a create body: `id` and `project_id` are required; `name`,
-// `hostname`, `availability_zone`, `metadata`, `allowed_cidrs`, `rate_limit` and
-// `sealing_public_key` are optional. Server-set fields are rejected. The result is normalised.
+// `hostname`, `availability_zone`, `metadata`, `allowed_cidrs`, `rate_limit`,
+// `sealing_public_key` and `host` are optional. Server-set fields are rejected. The result is
+// normalised.
 Result<Instance> InstanceFromCreateJson(std::string_view body);
 
 // InstancePatchFromJson parses a PATCH body (a JSON object of the fields InstancePatch holds).
-// `rate_limit` and `sealing_public_key` may be null to clear them. Values are checked when the
-// patch is applied (ApplyPatch), so semantic errors surface there.
+// `rate_limit`, `sealing_public_key` and `host` may be null to clear them. Values are checked when
+// the patch is applied (ApplyPatch), so semantic errors surface there.
 Result<InstancePatch> InstancePatchFromJson(std::string_view body);
 
 // InstanceToJson renders |instance| with every field; times as RFC 3339 UTC, an unset
-// `rate_limit`, `sealing_public_key` or `last_seen_at` as null.
+// `rate_limit`, `sealing_public_key`, `host` or `last_seen_at` as null.
 nlohmann::json InstanceToJson(const Instance& instance);
 
 // FormatRfc3339 renders Unix milliseconds as RFC 3339 UTC with milliseconds,

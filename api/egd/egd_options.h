@@ -13,7 +13,8 @@ struct EgdOptions {
   std::string listen;                // HOST:PORT of the TCP listener; empty: none
   std::string socket_dir;            // directory of per-instance Unix sockets; empty: none
   std::string socket_mode = "0660";  // permissions of each per-instance socket (octal text)
-  bool allow_anonymous = false;      // TCP callers matching no instance share one strict bucket
+  std::string node;  // node agent: sockets only for instances whose host is this; empty: all
+  bool allow_anonymous = false;  // TCP callers matching no instance share one strict bucket
   std::uint64_t anonymous_rate_bytes_per_second = 64;
   std::uint64_t anonymous_burst_bytes = 1024;
   int max_connections = 4096;        // open connections per listener (each Unix socket is one)

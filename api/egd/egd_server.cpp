@@ -126,7 +126,7 @@ Result<int> EgdServer::ListenTcp(const std::string& host, int port) {
 }
 
 Result<void> EgdServer::ListenUnix(const std::string& instance_id, const std::string& path,
-                                   unsigned mode) {
+                                   unsigned mode, std::string_view reason) {
   Result<void> result;
   Execute([&] {
     if (unix_.contains(instance_id) || stopped_) return;
@@ -155,7 +155,8 @@ Result<void> EgdServer::ListenUnix(const std::string& instance_id, const std::st
       return;
     }
     unix_[instance_id] = listener;
-    spdlog::info("event=egd_socket_open instance={} path={}", instance_id, path);
+    spdlog::info("event=egd_socket_open instance={} path={} reason=\"{}\"", instance_id, path,
+                 reason);
     Accept(listener);
   });
   return result;
@@ -169,12 +170,13 @@ void EgdServer::CloseListener(Listener& listener) {
   if (!listener.path.empty()) unlink(listener.path.c_str());
 }
 
-void EgdServer::CloseUnix(const std::string& instance_id) {
+void EgdServer::CloseUnix(const std::string& instance_id, std::string_view reason) {
   Execute([&] {
     auto it = unix_.find(instance_id);
     if (it == unix_.end()) return;
     CloseListener(*it->second);
-    spdlog::info("event=egd_socket_closed instance={} path={}", instance_id, it->second->path);
+    spdlog::info("event=egd_socket_closed instance={} path={} reason=\"{}\"", instance_id,
+                 it->second->path, reason);
     unix_.erase(it);
     std::vector<std::shared_ptr<EgdConnection>> victims;
     for (auto& [raw, conn] : connections_) {

@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -53,12 +54,14 @@ class EgdServer {
   Result<int> ListenTcp(const std::string& host, int port);
 
   // ListenUnix creates a Unix socket at |path| with permissions |mode| serving |instance_id|
-  // (replacing a stale socket file; an existing listener for the instance is kept). kUnavailable
-  // when the socket cannot be created; nothing is left behind then.
-  Result<void> ListenUnix(const std::string& instance_id, const std::string& path, unsigned mode);
+  // (replacing a stale socket file; an existing listener for the instance is kept) and logs it
+  // with |reason|. kUnavailable when the socket cannot be created; nothing is left behind then.
+  Result<void> ListenUnix(const std::string& instance_id, const std::string& path, unsigned mode,
+                          std::string_view reason);
 
-  // CloseUnix closes the instance's socket, removes its file and closes its connections.
-  void CloseUnix(const std::string& instance_id);
+  // CloseUnix closes the instance's socket, removes its file, closes its connections and logs it
+  // with |reason|; nothing happens (and nothing is logged) when the instance has no socket.
+  void CloseUnix(const std::string& instance_id, std::string_view reason);
 
   // UnixInstances returns the instances that have a socket now.
   std::vector<std::string> UnixInstances();

@@ -1,5 +1,6 @@
-// EgdSocketPath: where an instance's EGD Unix socket lives (DIR/<instance-id>.sock), the one
-// naming rule shared by the sockets (egd_sockets.h) and the admin API that reports the path.
+// EgdSocketPath: where an instance's EGD Unix socket lives (DIR/<instance-id>.sock) and which
+// instances have one, the one rule shared by the sockets (egd_sockets.h) and the admin API that
+// reports the path.
 #pragma once
 
 #include <optional>
@@ -9,8 +10,10 @@
 
 namespace seedwell {
 
-// EgdSocketPath returns |instance|'s socket path under |dir|, or nothing when |dir| is empty (no
-// --egd-socket-dir) or the instance is not active (it has no socket).
-std::optional<std::string> EgdSocketPath(const std::string& dir, const Instance& instance);
+// EgdSocketPath returns |instance|'s socket path under |dir|, or nothing when it has no socket
+// here: |dir| is empty (no --egd-socket-dir), the instance is not active, or |node| is set (a node
+// agent, `seedwell serve --node`) and the instance's host is not |node| (unplaced included).
+std::optional<std::string> EgdSocketPath(const std::string& dir, const std::string& node,
+                                         const Instance& instance);
 
 }  // namespace seedwell

@@ -73,7 +73,7 @@ namespace {
 // InstanceJson renders |instance| with its EGD socket path.
 nlohmann::json InstanceJson(const AppContext& ctx, const Instance& instance) {
   nlohmann::json out = InstanceToJson(instance);
-  const auto socket = EgdSocketPath(ctx.egd_socket_dir, instance);
+  const auto socket = EgdSocketPath(ctx.egd_socket_dir, ctx.egd_node, instance);
   out["egd_socket"] = socket ? nlohmann::json(*socket) : nlohmann::json(nullptr);
   return out;
 }
@@ -110,6 +110,13 @@ void ListInstances(AppContext& ctx, const Request& req, Response& res) {
     auto state = ParseInstanceState(req.get_param_value("state"));
     if (!state) return WriteError(res, state.error());
     query.state = *state;
+  }
+  if (req.has_param("host")) {
+    const std::string host = req.get_param_value("host");
+    if (auto valid = CheckHost(host); !valid) {
+      return WriteError(res, Error{ErrorCode::kInvalidArgument, valid.error().message});
+    }
+    query.host = host;
   }
   if (req.has_param("limit")) {
     const std::string text = req.get_param_value("limit");

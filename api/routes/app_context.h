@@ -39,6 +39,7 @@ struct AppContext {
   std::string public_url;  // guest-facing base URL, known once the guest listener is bound
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::string egd_socket_dir;  // where per-instance EGD sockets live; empty without any
+  std::string egd_node;        // --node: only instances on this host have a socket; empty: all
 };
 
 }  // namespace seedwell

@@ -12,7 +12,10 @@ namespace {
 // store's (sqlite_migrations.cpp), in PostgreSQL types: ids sort bytewise (COLLATE "C", so list
 // cursors match SQLite's order), token hashes are bytea, times and counters bigint. The audit log
 // has no foreign key to instances on purpose: records must outlive a deleted instance.
-constexpr std::array<const char*, 1> kMigrations = {
+//
+// Version 2: instances.host, the compute node an instance runs on (NULL: not placed), and the
+// index the node agents list their instances by (`seedwell serve --node`).
+constexpr std::array<const char*, 2> kMigrations = {
     R"sql(
 CREATE TABLE instances (
   id text COLLATE "C" PRIMARY KEY,
@@ -49,6 +52,11 @@ CREATE TABLE instance_usage (
   bytes_issued bigint NOT NULL DEFAULT 0 CHECK (bytes_issued >= 0),
   PRIMARY KEY (instance_id, transport)
 );
+)sql",
+    R"sql(
+ALTER TABLE instances ADD COLUMN host text
+  CHECK (host IS NULL OR length(host) BETWEEN 1 AND 253);
+CREATE INDEX instances_by_host ON instances (host, id) WHERE host IS NOT NULL;
 )sql",
 };
 

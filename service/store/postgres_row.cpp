@@ -35,6 +35,7 @@ std::vector<PgParam> InstanceParams(const Instance& i) {
       PgParam::Int(i.updated_at_ms),
       i.last_seen_at_ms ? PgParam::Int(*i.last_seen_at_ms) : PgParam::Null(),
       Clamped(i.bytes_issued),
+      i.host ? PgParam::Text(*i.host) : PgParam::Null(),
   };
 }
 
@@ -66,6 +67,7 @@ Result<Instance> ReadInstance(const PgResult& r, int row) {
   out.updated_at_ms = r.Int(row, 12);
   if (!r.IsNull(row, 13)) out.last_seen_at_ms = r.Int(row, 13);
   out.bytes_issued = static_cast<std::uint64_t>(r.Int(row, 14));
+  if (!r.IsNull(row, 15)) out.host = r.Text(row, 15);
   return out;
 }
 

@@ -22,7 +22,7 @@ using pg::PgResult;
 #define SW_COLUMNS                                                                         \
   "id, project_id, name, hostname, availability_zone, metadata_json, allowed_cidrs_json, " \
   "rate_bytes_per_second, rate_burst_bytes, sealing_public_key, state, created_at_ms, "    \
-  "updated_at_ms, last_seen_at_ms, bytes_issued"
+  "updated_at_ms, last_seen_at_ms, bytes_issued, host"
 #define SW_NOTIFY "SELECT pg_notify('seedwell_instances', "
 #define SW_SATURATING_ADD(column, param)                                                         \
   "CASE WHEN " column " > 9223372036854775807 - " param " THEN 9223372036854775807 ELSE " column \
@@ -32,15 +32,15 @@ using pg::PgResult;
 constexpr const char* kInsert =
     "WITH c AS (INSERT INTO instances (" SW_COLUMNS
     ", token_hash) VALUES ($1, $2, $3, $4, $5, "
-    "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id) " SW_NOTIFY
-    "$17::text) FROM c";
+    "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id) " SW_NOTIFY
+    "$18::text) FROM c";
 constexpr const char* kUpdate =
     "WITH old AS (SELECT id, state FROM instances WHERE id = $1 FOR UPDATE), "
     "u AS (UPDATE instances i SET name = $2, hostname = $3, availability_zone = $4, "
     "metadata_json = $5, allowed_cidrs_json = $6, rate_bytes_per_second = $7, "
-    "rate_burst_bytes = $8, sealing_public_key = $9, state = $10, updated_at_ms = $11 "
-    "FROM old WHERE i.id = old.id RETURNING old.state AS was, i.state AS now) " SW_NOTIFY
-    "$12::text || CASE WHEN u.was = 'active' AND u.now = 'revoked' THEN ' revoked ' "
+    "rate_burst_bytes = $8, sealing_public_key = $9, state = $10, updated_at_ms = $11, "
+    "host = $12 FROM old WHERE i.id = old.id RETURNING old.state AS was, i.state AS now) " SW_NOTIFY
+    "$13::text || CASE WHEN u.was = 'active' AND u.now = 'revoked' THEN ' revoked ' "
     "ELSE ' updated ' END || $1::text) FROM u";
 constexpr const char* kDelete =
     "WITH d AS (DELETE FROM instances WHERE id = $1 RETURNING id) " SW_NOTIFY "$2::text) FROM d";
@@ -72,7 +72,8 @@ constexpr const char* kSelectByToken = "SELECT " SW_COLUMNS " FROM instances WHE
 constexpr const char* kSelectPage =
     "SELECT " SW_COLUMNS
     " FROM instances WHERE id > $1 AND ($2::text IS NULL OR "
-    "project_id = $2) AND ($3::text IS NULL OR state = $3) ORDER BY id LIMIT $4";
+    "project_id = $2) AND ($3::text IS NULL OR state = $3) AND ($5::text IS NULL OR host = $5) "
+    "ORDER BY id LIMIT $4";
 constexpr const char* kSelectUsage =
     "SELECT i.bytes_issued, i.last_seen_at_ms, u.transport, u.bytes_issued FROM instances i "
     "LEFT JOIN instance_usage u ON u.instance_id = i.id AND u.bytes_issued > 0 WHERE i.id = $1";
@@ -203,7 +204,8 @@ Result<InstancePage> PostgresStore::List(const ListQuery& query) {
       *pool_, "database list", kSelectPage,
       {PgParam::Text(*after), query.project_id ? PgParam::Text(*query.project_id) : PgParam::Null(),
        query.state ? PgParam::Text(InstanceStateName(*query.state)) : PgParam::Null(),
-       PgParam::Int(static_cast<std::int64_t>(limit) + 1)},
+       PgParam::Int(static_cast<std::int64_t>(limit) + 1),
+       query.host ? PgParam::Text(*query.host) : PgParam::Null()},
       Retry::kSafe);  // one more: is there a next page?
   SEEDWELL_RETURN_IF_ERROR(r);
   InstancePage page;
@@ -220,10 +222,11 @@ Result<InstancePage> PostgresStore::List(const ListQuery& query) {
 }
 
 Result<void> PostgresStore::Update(const Instance& instance) {
-  // The mutable columns of InstanceParams ($1 id, then name .. state, updated_at) and the origin.
+  // The mutable columns of InstanceParams ($1 id, then name .. state, updated_at, host) and the
+  // origin.
   std::vector<PgParam> all = pg::InstanceParams(instance);
   std::vector<PgParam> params;
-  for (const std::size_t column : {0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12}) {
+  for (const std::size_t column : {0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 15}) {
     params.push_back(std::move(all[column]));
   }
   params.push_back(PgParam::Text(origin_));

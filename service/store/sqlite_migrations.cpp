@@ -23,7 +23,10 @@ namespace {
 //
 // Version 3: instances.token_epoch, the generation of the instance token that Nova's vendordata
 // calls derive (Registry::RegisterFromVendordata). Existing rows start at 0.
-constexpr std::array<const char*, 3> kMigrations = {
+//
+// Version 4: instances.host, the compute node an instance runs on (NULL: not placed), and the
+// index the node agents list their instances by (`seedwell serve --node`).
+constexpr std::array<const char*, 4> kMigrations = {
     R"sql(
 CREATE TABLE instances (
   id TEXT PRIMARY KEY NOT NULL,
@@ -64,6 +67,11 @@ CREATE TABLE instance_usage (
 )sql",
     R"sql(
 ALTER TABLE instances ADD COLUMN token_epoch INTEGER NOT NULL DEFAULT 0 CHECK (token_epoch >= 0);
+)sql",
+    R"sql(
+ALTER TABLE instances ADD COLUMN host TEXT
+  CHECK (host IS NULL OR length(host) BETWEEN 1 AND 253);
+CREATE INDEX instances_by_host ON instances (host, id) WHERE host IS NOT NULL;
 )sql",
 };
 

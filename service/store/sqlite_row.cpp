@@ -45,6 +45,7 @@ void BindMutable(Binder& b, const Instance& instance) {
   if (instance.sealing_public_key) b.Text(10, *instance.sealing_public_key);
   b.Text(11, InstanceStateName(instance.state));
   b.Int(13, instance.updated_at_ms);
+  if (instance.host) b.Text(17, *instance.host);
 }
 
 void BindInstance(Binder& b, const Instance& instance) {
@@ -84,6 +85,7 @@ Result<Instance> ReadInstance(Binder& b) {
   out.updated_at_ms = b.ColumnInt(12);
   if (!b.IsNull(13)) out.last_seen_at_ms = b.ColumnInt(13);
   out.bytes_issued = static_cast<std::uint64_t>(b.ColumnInt(14));
+  if (!b.IsNull(15)) out.host = b.ColumnText(15);
   return out;
 }
 

@@ -24,25 +24,25 @@ using sqlite::ReadInstance;
 using sqlite::SqlError;
 
 // The SQL text of each statement; the address of each literal keys the statement cache.
-#define SW_SELECT_INSTANCES                                                                 \
-  "SELECT id, project_id, name, hostname, availability_zone, "                              \
-  "metadata_json, allowed_cidrs_json, rate_bytes_per_second, rate_burst_bytes, "            \
-  "sealing_public_key, state, created_at_ms, updated_at_ms, last_seen_at_ms, bytes_issued " \
-  "FROM instances "
+#define SW_SELECT_INSTANCES                                                                  \
+  "SELECT id, project_id, name, hostname, availability_zone, "                               \
+  "metadata_json, allowed_cidrs_json, rate_bytes_per_second, rate_burst_bytes, "             \
+  "sealing_public_key, state, created_at_ms, updated_at_ms, last_seen_at_ms, bytes_issued, " \
+  "host FROM instances "
 constexpr const char* kInsert =
     "INSERT INTO instances (id, project_id, name, hostname, availability_zone, metadata_json, "
     "allowed_cidrs_json, rate_bytes_per_second, rate_burst_bytes, sealing_public_key, state, "
-    "created_at_ms, updated_at_ms, last_seen_at_ms, bytes_issued, token_hash) VALUES "
-    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+    "created_at_ms, updated_at_ms, last_seen_at_ms, bytes_issued, token_hash, host) VALUES "
+    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
 constexpr const char* kUpdate =
     "UPDATE instances SET name = ?3, hostname = ?4, availability_zone = ?5, metadata_json = ?6, "
     "allowed_cidrs_json = ?7, rate_bytes_per_second = ?8, rate_burst_bytes = ?9, "
-    "sealing_public_key = ?10, state = ?11, updated_at_ms = ?13 WHERE id = ?1";
+    "sealing_public_key = ?10, state = ?11, updated_at_ms = ?13, host = ?17 WHERE id = ?1";
 constexpr const char* kSelectById = SW_SELECT_INSTANCES "WHERE id = ?1";
 constexpr const char* kSelectByToken = SW_SELECT_INSTANCES "WHERE token_hash = ?1";
 constexpr const char* kSelectPage = SW_SELECT_INSTANCES
     "WHERE id > ?1 AND (?2 IS NULL OR project_id = ?2) AND (?3 IS NULL OR state = ?3) "
-    "ORDER BY id LIMIT ?4";
+    "AND (?5 IS NULL OR host = ?5) ORDER BY id LIMIT ?4";
 #undef SW_SELECT_INSTANCES
 constexpr const char* kDelete = "DELETE FROM instances WHERE id = ?1";
 constexpr const char* kSetToken = "UPDATE instances SET token_hash = ?2 WHERE id = ?1";
@@ -171,6 +171,7 @@ Result<InstancePage> SqliteStore::List(const ListQuery& query) {
   b.Text(1, *after);
   if (query.project_id) b.Text(2, *query.project_id);
   if (query.state) b.Text(3, InstanceStateName(*query.state));
+  if (query.host) b.Text(5, *query.host);
   b.Int(4, static_cast<std::int64_t>(limit) + 1);  // one more, to learn if a next page exists
   InstancePage page;
   for (int rc = b.Step(); rc != SQLITE_DONE; rc = b.Step()) {

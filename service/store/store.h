@@ -34,6 +34,7 @@ inline constexpr std::size_t kMaxConfigDriveBuildsListed = 1000;
 struct ListQuery {
   std::optional<std::string> project_id;  // only this project's instances
   std::optional<InstanceState> state;     // only instances in this state
+  std::optional<std::string> host;        // only instances placed on this compute node
   std::string cursor;                     // empty for the first page, else a next_cursor
   std::size_t limit = kDefaultListLimit;  // clamped to 1..kMaxListLimit
 };

@@ -97,6 +97,31 @@ TEST_F(ServeConfigTest, FinishFillsDerivedPathsAndValidates) {
   EXPECT_FALSE(FinishServeConfig(bad_listen).has_value());
 }
 
+// --node (SEEDWELL_NODE, as the chart's DaemonSet sets it): a node name, and only with sockets.
+TEST_F(ServeConfigTest, NodeNeedsASocketDirAndAValidName) {
+  ServeConfig agent = Parse({"--node", "node-a", "--egd-socket-dir", "/run/egd"});
+  ASSERT_TRUE(FinishServeConfig(agent).has_value());
+  EXPECT_EQ(agent.egd.node, "node-a");
+  setenv("SEEDWELL_NODE", "worker-7.az1", 1);
+  ServeConfig from_env = Parse({"--egd-socket-dir", "/run/egd"});
+  unsetenv("SEEDWELL_NODE");
+  ASSERT_TRUE(FinishServeConfig(from_env).has_value());
+  EXPECT_EQ(from_env.egd.node, "worker-7.az1");
+  ServeConfig none = Parse({});
+  ASSERT_TRUE(FinishServeConfig(none).has_value());
+  EXPECT_TRUE(none.egd.node.empty());
+  ServeConfig no_dir = Parse({"--node", "node-a"});
+  auto result = FinishServeConfig(no_dir);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_NE(result.error().message.find("--egd-socket-dir"), std::string::npos);
+  for (const char* bad : {"node a", "node/a", "-a", "a."}) {
+    ServeConfig c = Parse({std::string("--node=") + bad, "--egd-socket-dir", "/run/egd"});
+    auto refused = FinishServeConfig(c);
+    ASSERT_FALSE(refused.has_value()) << bad;
+    EXPECT_EQ(refused.error().message.rfind("--node: ", 0), 0U) << refused.error().message;
+  }
+}
+
 TEST_F(ServeConfigTest, RefusesSourcesThatCanNeverMeetTheSeedingPolicy) {
   // The kernel alone never satisfies the default policy: refused at start, not 503 forever.
   ServeConfig kernel_only = Parse({"--sources", "kernel"});

@@ -22,7 +22,7 @@ MONITORING=(--api-versions monitoring.coreos.com/v1/ServiceMonitor
             --api-versions monitoring.coreos.com/v1/PrometheusRule)
 # Settings the replicas work adds to `seedwell serve` (issue 13 builds on it): wired by the chart,
 # tolerated while `seedwell serve --help` does not list them yet, checked like the rest once it does.
-PENDING_FLAGS="database-password-file key-encryption-key-file node replica-id"
+PENDING_FLAGS="database-password-file key-encryption-key-file replica-id"
 # Counters announced by concurrent work; the dashboard queries them beside today's gauges.
 PENDING_METRICS=seedwell_rate_limit_refusals_total,seedwell_drbg_reseeds_total,seedwell_source_failures_total,seedwell_health_test_failures_total
 
@@ -251,7 +251,10 @@ for n in ha node-agent; do
     ARGS+=("$(sed -E "s#=/(var|run|etc)/#=$ROOT/\1/#" <<<"$item")")
   done <"$SW_TMP/$n.args"
   SW_LOG=$SW_TMP/rendered-$n.log
-  "$SW_BIN" serve "${ARGS[@]}" >"$SW_LOG" 2>&1 &
+  # The DaemonSet names the node through the downward API (SEEDWELL_NODE), as the kubelet would.
+  NODE_ENV=()
+  if [ "$n" = node-agent ]; then NODE_ENV=(SEEDWELL_NODE=worker-1); fi
+  env "${NODE_ENV[@]}" "$SW_BIN" serve "${ARGS[@]}" >"$SW_LOG" 2>&1 &
   SW_PID=$!
   for _ in $(seq 1 200); do
     grep -q "seedwell serving" "$SW_LOG" && break
@@ -274,6 +277,9 @@ for n in ha node-agent; do
   for path in /healthz /readyz; do
     check "$n: rendered serve answers $path (probes)" "${CURL[@]}" "$BASE$path"
   done
+  if [ "$n" = node-agent ]; then
+    check "node-agent: runs as the node agent of SEEDWELL_NODE" grep -q 'event=node_agent node=worker-1' "$SW_LOG"
+  fi
   sw_stop
   check "$n: rendered serve exits 0 on SIGTERM" test "$SW_EXIT" = 0
 done

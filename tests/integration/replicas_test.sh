@@ -10,56 +10,7 @@ source "$(dirname "$0")/lib.sh"
 
 not() { ! "$@"; }
 VERIFY="/usr/bin/python3 $SW_SOURCE_DIR/tests/tools/verify_block.py"
-# Beside, not inside, $SW_TMP: the server's user (nobody, when run as root) must reach it.
-PGDIR=$(mktemp -d "${TMPDIR:-/tmp}/seedwell-pg.XXXXXX")
-PGPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-bash "$SW_SOURCE_DIR/tests/testutil/pg_test_server.sh" start "$PGDIR" "$PGPORT"
-pg_stop() {
-  bash "$SW_SOURCE_DIR/tests/testutil/pg_test_server.sh" stop "$PGDIR" || true
-  rm -rf "$PGDIR"
-}
-REPLICA_PIDS=()
-replicas_cleanup() {
-  local pid
-  for pid in "${REPLICA_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  pg_stop
-  sw_cleanup
-}
-trap replicas_cleanup EXIT
-
-psql_q() { psql -h "$PGDIR" -p "$PGPORT" -U seedwell -d "$1" -X -qAt -v ON_ERROR_STOP=1 -c "$2"; }
-psql_q postgres "CREATE DATABASE seedwell" >/dev/null
-printf 'seedwell\n' >"$SW_TMP/pgpass"
-chmod 0600 "$SW_TMP/pgpass"
-DB_URL="postgresql://seedwell@127.0.0.1:$PGPORT/seedwell?sslmode=disable"
-
-# One key ring and admin token for all three (as a Kubernetes Secret would hold them).
-mkdir -p "$SW_TMP/shared"
-
-# start_replica NAME: starts a replica with its own state dir (keys and token copied from the first
-# one); sets URLs in GUEST_<NAME> and ADMIN_<NAME>.
-start_replica() {
-  local name=$1 state=$SW_TMP/state-$1 log=$SW_TMP/$1.log
-  mkdir -p "$state"
-  : >"$log"
-  if [ -d "$SW_TMP/shared/keys" ]; then
-    cp -a "$SW_TMP/shared/keys" "$SW_TMP/shared/admin-token" "$state/"
-  fi
-  "$SW_BIN" serve --state-dir "$state" --guest-listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
-    --allow-kernel-only --database "$DB_URL" --database-password-file "$SW_TMP/pgpass" \
-    >"$log" 2>&1 &
-  REPLICA_PIDS+=($!)
-  local i
-  for i in $(seq 1 200); do
-    grep -q "seedwell serving" "$log" && break
-    kill -0 "${REPLICA_PIDS[-1]}" 2>/dev/null || { echo "replica $name exited:"; cat "$log"; exit 1; }
-    sleep 0.1
-  done
-  grep -q "seedwell serving" "$log" || { echo "replica $name did not start:"; cat "$log"; exit 1; }
-  printf -v "GUEST_$name" '%s' "$(grep -o 'guest listener on [^ ]*' "$log" | head -1 | awk '{print $4}')"
-  printf -v "ADMIN_$name" '%s' "$(grep -o 'admin listener on [^ ]*' "$log" | head -1 | awk '{print $4}')"
-  if [ ! -d "$SW_TMP/shared/keys" ]; then cp -a "$state/keys" "$state/admin-token" "$SW_TMP/shared/"; fi
-}
+source "$(dirname "$0")/replicas_lib.sh"
 
 start_replica A
 start_replica B
@@ -69,8 +20,6 @@ check "A logs the PostgreSQL backend" grep -q 'event=store backend=postgresql' "
 check "no log line holds the password" not grep -rq "seedwell:" "$SW_TMP/A.log" "$SW_TMP/B.log"
 check "replicas listen for changes" grep -q 'event=change_feed_listening' "$SW_TMP/C.log"
 
-# via NAME METHOD PATH [BODY]: an admin call through replica NAME.
-via() { local v="ADMIN_$1"; ADMIN_URL=${!v}; shift; api "$@"; }
 # guest NAME TOKEN QUERY: a guest entropy request through replica NAME; status in $G_STATUS.
 guest() {
   local v="GUEST_$1"

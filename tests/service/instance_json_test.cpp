@@ -104,7 +104,8 @@ TEST(InstanceJsonTest, RendersEveryField) {
   EXPECT_TRUE(json["last_seen_at"].is_null());
   EXPECT_TRUE(json["rate_limit"].is_null());
   EXPECT_EQ(json["bytes_issued"], 42);
-  EXPECT_EQ(json.size(), 14U);
+  EXPECT_TRUE(json["host"].is_null());
+  EXPECT_EQ(json.size(), 15U);
   instance.rate_limit = RateLimit{1, 2};
   instance.last_seen_at_ms = 1000;
   instance.state = InstanceState::kRevoked;
@@ -112,6 +113,34 @@ TEST(InstanceJsonTest, RendersEveryField) {
   EXPECT_EQ(json["rate_limit"]["burst_bytes"], 2);
   EXPECT_EQ(json["last_seen_at"], "1970-01-01T00:00:01.000Z");
   EXPECT_EQ(json["state"], "revoked");
+}
+
+// host: a string on create and PATCH, null clears it on PATCH, rendered (null when unset).
+TEST(InstanceJsonTest, HostIsSetPatchedClearedAndRendered) {
+  auto instance = InstanceFromCreateJson(CreateBody(R"(, "host": "compute-7.az1")"));
+  ASSERT_TRUE(instance.has_value()) << instance.error().message;
+  EXPECT_EQ(instance->host, "compute-7.az1");
+  EXPECT_EQ(InstanceToJson(*instance)["host"], "compute-7.az1");
+  auto moved = InstancePatchFromJson(R"({"host": "compute-8"})");
+  ASSERT_TRUE(moved.has_value());
+  EXPECT_EQ(ApplyPatch(*instance, *moved)->host, "compute-8");
+  auto cleared = InstancePatchFromJson(R"({"host": null})");
+  ASSERT_TRUE(cleared.has_value() && cleared->host.has_value());
+  EXPECT_FALSE(ApplyPatch(*instance, *cleared)->host.has_value());
+  auto untouched = InstancePatchFromJson(R"({"name": "x"})");
+  EXPECT_EQ(ApplyPatch(*instance, *untouched)->host, "compute-7.az1");
+  for (const char* body : {R"({"host": 7})", R"({"host": ["a"]})"}) {
+    EXPECT_EQ(InstancePatchFromJson(body).error().code, ErrorCode::kInvalidArgument) << body;
+  }
+  EXPECT_EQ(InstanceFromCreateJson(CreateBody(R"(, "host": 1)")).error().code,
+            ErrorCode::kInvalidArgument);
+  for (const char* extra :
+       {R"(, "host": "")", R"(, "host": "a b")", R"(, "host": "-a")", R"(, "host": "a/b")"}) {
+    auto result = InstanceFromCreateJson(CreateBody(extra));
+    ASSERT_FALSE(result.has_value()) << extra;
+    EXPECT_EQ(result.error().code, ErrorCode::kFailedPrecondition) << extra;
+    EXPECT_NE(result.error().message.find("host"), std::string::npos) << result.error().message;
+  }
 }
 
 TEST(VendordataJsonTest, ParsesNovasBody) {

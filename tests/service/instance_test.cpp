@@ -35,6 +35,38 @@ TEST(CanonicalUuidTest, LowercasesValidAndRejectsInvalid) {
   }
 }
 
+// A host is a compute node name (Nova's host, a Kubernetes node name): bounded, no odd characters.
+TEST(CheckHostTest, AcceptsNodeNamesAndRefusesTheRest) {
+  for (const char* good :
+       {"a", "node-a", "compute_07", "cmp-1.az1.example.org", "Node7", "10.0.0.1"}) {
+    EXPECT_TRUE(CheckHost(good).has_value()) << good;
+  }
+  EXPECT_TRUE(CheckHost(std::string(kMaxHostLength, 'h')).has_value());
+  const std::string too_long(kMaxHostLength + 1, 'h');
+  for (const std::string& bad :
+       {std::string(), too_long, std::string("-node"), std::string("node-"), std::string(".a"),
+        std::string("a."), std::string("node a"), std::string("node/a"), std::string("n\x01"),
+        std::string("n\0a", 3), std::string("n\xc3\xa9"), std::string("a:b"),
+        std::string("../x")}) {
+    auto result = CheckHost(bad, "--node");
+    ASSERT_FALSE(result.has_value()) << bad;
+    EXPECT_EQ(result.error().code, ErrorCode::kFailedPrecondition);
+    EXPECT_EQ(result.error().message.rfind("--node: ", 0), 0U) << result.error().message;
+  }
+}
+
+TEST(NormalizeInstanceTest, ChecksTheHost) {
+  Instance instance = ValidInstance();
+  instance.host = "node-a";
+  EXPECT_TRUE(NormalizeInstance(instance).has_value());
+  instance.host = "node a";
+  EXPECT_EQ(CodeOf(instance), ErrorCode::kFailedPrecondition);
+  instance.host = "";
+  EXPECT_EQ(CodeOf(instance), ErrorCode::kFailedPrecondition);
+  instance.host.reset();
+  EXPECT_TRUE(NormalizeInstance(instance).has_value());
+}
+
 TEST(NormalizeInstanceTest, AcceptsAndNormalises) {
   Instance instance = ValidInstance();
   instance.id = "0F8E2E04-2D6D-4A1E-9C43-5A1F8F4A2B11";

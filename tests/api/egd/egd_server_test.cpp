@@ -109,7 +109,7 @@ class EgdServerTest : public ::testing::Test, protected testing::ServiceStack {
   }
   std::string OpenSocket() {
     const std::string path = dir_.File("i.sock");
-    EXPECT_TRUE(server_->ListenUnix(kId, path, 0600).has_value());
+    EXPECT_TRUE(server_->ListenUnix(kId, path, 0600, "test").has_value());
     return path;
   }
   double Event(const std::string& name) {
@@ -196,7 +196,7 @@ TEST_F(EgdServerTest, CapPerSocketAndCloseOnRevoke) {
     served += clients.back()->Recv(1).size() == 1 ? 1 : 0;
   }
   EXPECT_EQ(served, 3);
-  server_->CloseUnix(kId);
+  server_->CloseUnix(kId, "test");
   EXPECT_NE(access(path.c_str(), F_OK), 0);
   EXPECT_TRUE(clients[0]->Closed());
   EXPECT_GE(Event("revoked"), 3);

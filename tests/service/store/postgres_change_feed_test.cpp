@@ -88,6 +88,22 @@ class ChangeFeedTest : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(events_.WaitResyncs(1, 5s)); }
 };
 
+// A move (host changed) is an update like any other: it reaches the other replicas (their node
+// agents read the instance and see the new host).
+TEST_F(ChangeFeedTest, AHostChangeArrivesAsAnUpdate) {
+  const std::string id = "00000000-0000-4000-8000-0000000000b1";
+  Instance instance = MakeInstance(id);
+  instance.host = "node-a";
+  ASSERT_TRUE(other_->Create(instance, Hash(5)).has_value());
+  instance.host = "node-b";
+  ASSERT_TRUE(other_->Update(instance).has_value());
+  const auto events = events_.WaitFor(2, 2s);
+  ASSERT_EQ(events.size(), 2U);
+  EXPECT_EQ(events[1].change, InstanceChange::kUpdated);
+  EXPECT_EQ(events[1].id, id);
+  EXPECT_EQ(mine_->Get(id)->host, "node-b");
+}
+
 TEST_F(ChangeFeedTest, AnotherStoresWritesArriveWithinASecondAndOwnAreSkipped) {
   const std::string id = "00000000-0000-4000-8000-0000000000a1";
   ASSERT_TRUE(mine_->Create(MakeInstance("00000000-0000-4000-8000-0000000000a2"), Hash(2)));

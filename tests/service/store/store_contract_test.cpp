@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -41,6 +42,7 @@ Instance MakeInstance(int n, const std::string& project = "p1") {
   instance.allowed_cidrs = {"10.0.0.0/8", "2001:db8::/32"};
   instance.rate_limit = RateLimit{100, 1000};
   instance.sealing_public_key = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+  instance.host = "compute-" + std::to_string(n);
   instance.created_at_ms = 1000 + n;
   instance.updated_at_ms = 2000 + n;
   return instance;
@@ -67,6 +69,7 @@ TYPED_TEST(StoreContractTest, CreateGetRoundTripsEveryField) {
   Instance instance = MakeInstance(1);
   instance.rate_limit.reset();
   instance.sealing_public_key.reset();
+  instance.host.reset();
   ASSERT_TRUE(this->store_->Create(instance, HashFor(1)).has_value());
   EXPECT_EQ(*this->store_->Get(instance.id), instance);
   const Instance full = MakeInstance(2);
@@ -177,6 +180,66 @@ TYPED_TEST(StoreContractTest, UpdateChangesMutableFieldsOnly) {
   EXPECT_EQ(stored.state, InstanceState::kRevoked);
   EXPECT_EQ(stored.updated_at_ms, 9000);
   EXPECT_EQ(this->store_->Update(MakeInstance(2)).error().code, ErrorCode::kNotFound);
+}
+
+// An instance's host (its compute node) is stored, moved and cleared by Update, and filters the
+// list (as node agents list their instances), alone and with the other filters, across pages.
+TYPED_TEST(StoreContractTest, HostIsStoredMovedClearedAndFiltered) {
+  for (int n = 1; n <= 6; ++n) {
+    Instance instance = MakeInstance(n);
+    if (n == 6) {
+      instance.host.reset();
+    } else {
+      instance.host = n % 2 == 0 ? "node-b" : "node-a";  // a: 1 3 5; b: 2 4
+    }
+    ASSERT_TRUE(this->store_->Create(instance, HashFor(n)).has_value());
+  }
+  const auto ids_on = [this](const std::string& host, std::optional<InstanceState> state) {
+    std::vector<std::string> ids;
+    ListQuery query;
+    query.host = host;
+    query.state = state;
+    query.limit = 2;
+    for (int page = 0; page < 10; ++page) {
+      auto result = this->store_->List(query);
+      EXPECT_TRUE(result.has_value());
+      if (!result) break;
+      for (const auto& instance : result->instances) {
+        EXPECT_EQ(instance.host, host);
+        ids.push_back(instance.id);
+      }
+      if (result->next_cursor.empty()) break;
+      query.cursor = result->next_cursor;
+    }
+    return ids;
+  };
+  EXPECT_EQ(ids_on("node-a", std::nullopt),
+            (std::vector<std::string>{IdFor(1), IdFor(3), IdFor(5)}));
+  EXPECT_EQ(ids_on("node-b", std::nullopt), (std::vector<std::string>{IdFor(2), IdFor(4)}));
+  EXPECT_TRUE(ids_on("node-c", std::nullopt).empty());
+  EXPECT_TRUE(ids_on("node", std::nullopt).empty());  // equality, not a prefix
+
+  Instance moved = *this->store_->Get(IdFor(3));
+  moved.host = "node-b";
+  ASSERT_TRUE(this->store_->Update(moved).has_value());
+  EXPECT_EQ(this->store_->Get(IdFor(3))->host, "node-b");
+  Instance cleared = *this->store_->Get(IdFor(5));
+  cleared.host.reset();
+  ASSERT_TRUE(this->store_->Update(cleared).has_value());
+  EXPECT_FALSE(this->store_->Get(IdFor(5))->host.has_value());
+  Instance revoked = *this->store_->Get(IdFor(4));
+  revoked.state = InstanceState::kRevoked;
+  ASSERT_TRUE(this->store_->Update(revoked).has_value());
+  EXPECT_EQ(this->store_->Get(IdFor(4))->host, "node-b");  // a revocation keeps the host
+
+  EXPECT_EQ(ids_on("node-a", std::nullopt), (std::vector<std::string>{IdFor(1)}));
+  EXPECT_EQ(ids_on("node-b", std::nullopt),
+            (std::vector<std::string>{IdFor(2), IdFor(3), IdFor(4)}));
+  EXPECT_EQ(ids_on("node-b", InstanceState::kActive),
+            (std::vector<std::string>{IdFor(2), IdFor(3)}));
+  ListQuery all;
+  all.limit = 10;
+  EXPECT_EQ(this->store_->List(all)->instances.size(), 6U);  // no host filter: every instance
 }
 
 TYPED_TEST(StoreContractTest, TokenHashesFindAndReplace) {
