@@ -12,7 +12,7 @@ namespace {
 // store's (sqlite_migrations.cpp), in PostgreSQL types: ids sort bytewise (COLLATE "C", so list
 // cursors match SQLite's order), token hashes are bytea, times and counters bigint. The audit log
 // has no foreign key to instances on purpose: records must outlive a deleted instance.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     R"sql(
 CREATE TABLE instances (
   id text COLLATE "C" PRIMARY KEY,
@@ -49,6 +49,22 @@ CREATE TABLE instance_usage (
   bytes_issued bigint NOT NULL DEFAULT 0 CHECK (bytes_issued >= 0),
   PRIMARY KEY (instance_id, transport)
 );
+)sql",
+    // The signing key ring shared by replicas (postgres_key_ring.h): public keys in the clear,
+    // each usable key's Ed25519 seed sealed under the key-encryption key (sealed_signing_key.h,
+    // 72 bytes); a retired key keeps no secret. seq keeps the ring's order (oldest first); the
+    // partial unique index allows at most one active key, whatever writers race.
+    R"sql(
+CREATE TABLE signing_keys (
+  kid text COLLATE "C" PRIMARY KEY CHECK (kid ~ '^sw1_[0-9a-f]{32}$'),
+  seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+  public_key bytea NOT NULL CHECK (length(public_key) = 32),
+  state text NOT NULL CHECK (state IN ('active', 'verify_only', 'retired')),
+  created_at_ms bigint NOT NULL CHECK (created_at_ms >= 0),
+  sealed_key bytea CHECK (length(sealed_key) = 72),
+  CHECK ((state = 'retired') = (sealed_key IS NULL))
+);
+CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (state) WHERE state = 'active';
 )sql",
 };
 
