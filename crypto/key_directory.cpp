@@ -169,20 +169,11 @@ Result<StoredRing> KeyDirectory::LoadOrCreate(const SigningKey& first, std::uint
   return Load();
 }
 
-Result<void> KeyDirectory::AddActive(std::string_view expected_active, const SigningKey& key,
-                                     std::uint64_t now_ms) {
+Result<void> KeyDirectory::AddActive(const SigningKey& key, std::uint64_t now_ms) {
   auto records = ReadIndex();
   SEEDWELL_RETURN_IF_ERROR(records);
-  bool found = false;
   for (KeyRecord& r : *records) {
-    if (r.state != KeyState::kActive) continue;
-    if (r.kid != expected_active) break;
-    r.state = KeyState::kVerifyOnly;
-    found = true;
-  }
-  if (!found) {
-    return Fail(ErrorCode::kFailedPrecondition,
-                "key " + std::string(expected_active) + " is no longer the active key");
+    if (r.state == KeyState::kActive) r.state = KeyState::kVerifyOnly;
   }
   records->push_back(KeyRecord{key.kid(), key.public_key(), KeyState::kActive, now_ms});
   const std::filesystem::path path = KeyPath(dir_, key.kid());

@@ -33,8 +33,7 @@ class KeyDirectory final : public KeyRingBackend {
   // Load fails with kNotFound without an index, kInvalidArgument for a malformed index or a key
   // file that does not match it, and with SigningKey::Load's errors for unreadable key files.
   Result<StoredRing> Load() override;
-  Result<void> AddActive(std::string_view expected_active, const SigningKey& key,
-                         std::uint64_t now_ms) override;
+  Result<void> AddActive(const SigningKey& key, std::uint64_t now_ms) override;
   Result<void> Retire(std::string_view kid) override;
   std::string Describe() const override { return "key directory " + dir_.string(); }
 

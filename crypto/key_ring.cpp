@@ -10,13 +10,6 @@
 #include "crypto/key_directory.h"
 
 namespace seedwell {
-namespace {
-
-// kRotateAttempts bounds how often Rotate retries after another process rotated first.
-constexpr int kRotateAttempts = 3;
-
-}  // namespace
-
 std::string_view KeyStateName(KeyState state) {
   switch (state) {
     case KeyState::kActive:
@@ -121,29 +114,24 @@ std::vector<PublicKeyInfo> KeyRing::PublicKeys() const {
 
 Result<std::string> KeyRing::Rotate() {
   const std::lock_guard<std::mutex> lock(write_mu_);
-  for (int attempt = 1;; ++attempt) {
-    const auto old = Current();
-    auto key = std::make_shared<const SigningKey>(SigningKey::Generate());
-    const std::uint64_t now = now_();
-    auto added = backend_->AddActive(old->active->kid(), *key, now);
-    if (!added && added.error().code == ErrorCode::kFailedPrecondition &&
-        attempt < kRotateAttempts) {
-      SEEDWELL_TRY(ReloadLocked());  // another process rotated first: rotate its ring
-      continue;
-    }
-    SEEDWELL_RETURN_IF_ERROR(added);
-    auto next = std::make_shared<Snapshot>();
-    next->records = old->records;
-    for (KeyRecord& r : next->records) {
-      if (r.state == KeyState::kActive) r.state = KeyState::kVerifyOnly;
-    }
-    next->records.push_back(KeyRecord{key->kid(), key->public_key(), KeyState::kActive, now});
-    next->active = key;
-    Publish(std::move(next));
-    spdlog::info("key ring ({}): rotated, active key {} (was {})", backend_->Describe(), key->kid(),
-                 old->active->kid());
-    return key->kid();
+  const auto old = Current();
+  auto key = std::make_shared<const SigningKey>(SigningKey::Generate());
+  const std::uint64_t now = now_();
+  SEEDWELL_TRY(backend_->AddActive(*key, now));
+  spdlog::info("key ring ({}): rotated, active key {} (was {})", backend_->Describe(), key->kid(),
+               old->active->kid());
+  // Use the ring as stored: another process may have changed it since it was loaded. Should the
+  // storage fail just now, use this ring rotated; the next reload brings in the rest.
+  if (ReloadLocked()) return key->kid();
+  auto next = std::make_shared<Snapshot>();
+  next->records = old->records;
+  for (KeyRecord& r : next->records) {
+    if (r.state == KeyState::kActive) r.state = KeyState::kVerifyOnly;
   }
+  next->records.push_back(KeyRecord{key->kid(), key->public_key(), KeyState::kActive, now});
+  next->active = key;
+  Publish(std::move(next));
+  return key->kid();
 }
 
 Result<void> KeyRing::Retire(std::string_view kid) {

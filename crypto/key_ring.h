@@ -75,8 +75,8 @@ class KeyRing {
   std::vector<PublicKeyInfo> PublicKeys() const;
 
   // Rotate creates a new active key and makes the previous active key verify-only; it returns
-  // the new kid. If another process rotated the stored ring first, it reloads and rotates that
-  // ring (the other's key becomes verify-only too). On failure (kUnavailable: storage) the ring is
+  // the new kid. It rotates the stored ring, whatever other processes did to it since it was
+  // loaded, and then uses that ring (reloaded). On failure (kUnavailable: storage) the ring is
   // unchanged.
   Result<std::string> Rotate();
 

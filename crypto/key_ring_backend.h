@@ -56,11 +56,11 @@ class KeyRingBackend {
   // open, kUnavailable if the storage cannot be reached.
   virtual Result<StoredRing> Load() = 0;
 
-  // AddActive stores |key| as the new active key, created at |now_ms|, and makes |expected_active|
-  // verify-only, atomically. kFailedPrecondition, and nothing changed, if |expected_active| is not
-  // the active key any more (another writer rotated first); kUnavailable if the storage failed.
-  virtual Result<void> AddActive(std::string_view expected_active, const SigningKey& key,
-                                 std::uint64_t now_ms) = 0;
+  // AddActive stores |key| as the new active key, created at |now_ms|, and makes the key active
+  // until then verify-only, atomically (whichever key that is: another writer may have rotated
+  // since this process last loaded the ring). kUnavailable, and nothing changed, if the storage
+  // failed.
+  virtual Result<void> AddActive(const SigningKey& key, std::uint64_t now_ms) = 0;
 
   // Retire makes |kid| retired and forgets its secret; retiring a retired key succeeds. kNotFound
   // for an unknown kid, kFailedPrecondition for the active key.

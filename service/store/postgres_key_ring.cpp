@@ -25,9 +25,8 @@ constexpr const char* kInsertKey =
     "INSERT INTO signing_keys (kid, public_key, state, created_at_ms, sealed_key) "
     "VALUES ($1, $2, $3, $4, $5)";
 constexpr const char* kSelectState = "SELECT state FROM signing_keys WHERE kid = $1";
-constexpr const char* kSelectActive = "SELECT kid FROM signing_keys WHERE state = 'active'";
 constexpr const char* kDemote =
-    "UPDATE signing_keys SET state = 'verify_only' WHERE kid = $1 AND state = 'active'";
+    "UPDATE signing_keys SET state = 'verify_only' WHERE state = 'active'";
 constexpr const char* kRetire =
     "UPDATE signing_keys SET state = 'retired', sealed_key = NULL WHERE kid = $1";
 constexpr const char* kNotify = "SELECT pg_notify('seedwell_keys', $1)";
@@ -160,18 +159,11 @@ Result<StoredRing> PostgresKeyRing::Load() {
   return ring;
 }
 
-Result<void> PostgresKeyRing::AddActive(std::string_view expected_active, const SigningKey& key,
-                                        std::uint64_t now_ms) {
+Result<void> PostgresKeyRing::AddActive(const SigningKey& key, std::uint64_t now_ms) {
   const std::vector<std::uint8_t> sealed = SealSigningKey(*kek_, key);
   return InTransaction<void>(*pool_, [&](PgConnection& c) -> Result<void> {
     SEEDWELL_TRY(Lock(c));
-    auto active = c.Exec("key ring", kSelectActive);
-    SEEDWELL_RETURN_IF_ERROR(active);
-    if (active->Rows() != 1 || active->Text(0, 0) != expected_active) {
-      return Fail(ErrorCode::kFailedPrecondition,
-                  "key " + std::string(expected_active) + " is no longer the active key");
-    }
-    SEEDWELL_TRY(c.Exec("key ring rotate", kDemote, {PgParam::Text(expected_active)}));
+    SEEDWELL_TRY(c.Exec("key ring rotate", kDemote));
     SEEDWELL_TRY(c.Exec("key ring rotate", kInsertKey,
                         {PgParam::Text(key.kid()), Bytes(key.public_key()),
                          PgParam::Text(KeyStateName(KeyState::kActive)),

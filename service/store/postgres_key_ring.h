@@ -6,9 +6,9 @@
 // key that is not retired, its sealed seed. Every write (creating or importing the ring, a
 // rotation, a retirement) is one transaction under a transaction-level advisory lock
 // (kKeyRingLockKey), so replicas starting or rotating at the same moment take turns: exactly one
-// creates the ring, and a rotation based on a ring that changed meanwhile is refused
-// (kFailedPrecondition) for KeyRing to reload and retry. A partial unique index allows at most one
-// active key whatever happens. Each write also sends NOTIFY kKeyRingChannel with the writer's
+// creates the ring, and concurrent rotations each demote whichever key is active when they run (no
+// rotation is lost or refused). A partial unique index allows at most one active key whatever
+// happens. Each write also sends NOTIFY kKeyRingChannel with the writer's
 // origin, when it commits, so the other replicas reload at once (postgres_change_feed.h).
 //
 // Connections: a pool of its own of one connection (key ring calls are rare and serialised by
@@ -54,8 +54,7 @@ class PostgresKeyRing final : public KeyRingBackend {
 
   Result<StoredRing> LoadOrCreate(const SigningKey& first, std::uint64_t now_ms) override;
   Result<StoredRing> Load() override;
-  Result<void> AddActive(std::string_view expected_active, const SigningKey& key,
-                         std::uint64_t now_ms) override;
+  Result<void> AddActive(const SigningKey& key, std::uint64_t now_ms) override;
   Result<void> Retire(std::string_view kid) override;
   std::string Describe() const override { return "postgresql table signing_keys"; }
 
