@@ -23,10 +23,12 @@
 #include "cli/descriptor_budget.h"
 #include "cli/egd_service.h"
 #include "cli/entropy_flags.h"
+#include "cli/key_ring_setup.h"
 #include "cli/state_dir.h"
 #include "cli/store_setup.h"
 #include "crypto/self_test.h"
 #include "service/dispenser.h"
+#include "service/key_ring_refresher.h"
 #include "service/rate_limiter.h"
 #include "service/vm_fork_watcher.h"
 
@@ -170,14 +172,19 @@ int RunServe(ServeConfig config) {
     const std::optional<AdminCredential> vendordata = LoadVendordataCredential(config);
     const SecretArray<kTokenKeyBytes> token_key = LoadTokenKey(config.state_dir);
 
-    auto keys = KeyRing::Open(config.state_dir + "/keys");
-    if (!keys) throw std::runtime_error("signing keys: " + keys.error().message);
     OpenedStore opened = OpenServeStore(config);
     Store* store = opened.store.get();
+    const std::unique_ptr<KeyRing> keys = OpenServeKeyRing(config, opened.postgres);
     Registry registry(*store, NowUnixMs);
+    // Replicas: another replica's key rotation is picked up at once through the change feed, and
+    // by polling should a notice be missed.
+    std::unique_ptr<KeyRingRefresher> key_refresher;
+    if (opened.postgres != nullptr) key_refresher = std::make_unique<KeyRingRefresher>(*keys);
     // Other replicas' writes reach this registry's cache and subscribers within milliseconds.
-    auto change_feed =
-        opened.postgres != nullptr ? StartChangeFeed(*opened.postgres, registry) : nullptr;
+    auto change_feed = opened.postgres != nullptr
+                           ? StartChangeFeed(*opened.postgres, registry,
+                                             [&key_refresher] { key_refresher->Poke(); })
+                           : nullptr;
     AddressIndex addresses(registry, NowUnixMs);
 
     auto entropy = EntropyService::Create(ServeEntropyOptions(config), SteadyClock::Instance());
@@ -208,7 +215,7 @@ int RunServe(ServeConfig config) {
                    .store = *store,
                    .registry = registry,
                    .addresses = addresses,
-                   .keys = **keys,
+                   .keys = *keys,
                    .entropy = **entropy,
                    .dispenser = dispenser,
                    .metrics = metrics,
@@ -260,7 +267,7 @@ int RunServe(ServeConfig config) {
       spdlog::info("event=source name={} kind={} state={} bytes_per_second={:.0f}", s.name,
                    SourceKindName(s.kind), SourceStateName(s.state), s.read_rate_bytes_per_second);
     }
-    spdlog::info("event=signing_key kid={}", (*keys)->ActiveKey()->kid());
+    spdlog::info("event=signing_key kid={}", keys->ActiveKey()->kid());
     spdlog::info("guest listener on {} (public url {})", guest_url, ctx.public_url);
     spdlog::info("admin listener on {}", admin_url);
     spdlog::info("seedwell serving: version={} drbg_ready={}", kVersion, (*entropy)->Ready());
@@ -274,6 +281,7 @@ int RunServe(ServeConfig config) {
     if (*egd) (*egd)->Stop();
     flusher.Stop();
     change_feed.reset();
+    key_refresher.reset();
     vm_fork_watcher.reset();
     (*entropy)->Stop();
     spdlog::info("event=stopped");

@@ -107,6 +107,11 @@ void AddServeOptions(CLI::App& serve, ServeConfig& c) {
              "postgresql://USER@HOST:PORT/DB?sslmode=... shared by replicas (docs/replicas.md)");
   AddSetting(serve, "database-password-file", c.database_password_file,
              "File holding the PostgreSQL password (a URL must not contain one)");
+  AddSetting(
+      serve, "key-encryption-key-file", c.key_encryption_key_file,
+      "File of exactly 32 random bytes (head -c 32 /dev/urandom; not readable by others) "
+      "sealing the signing keys stored in a PostgreSQL database; required with one, back it "
+      "up with the database. With SQLite it is checked and unused (keys stay in STATE/keys)");
   AddSetting(serve, "sources", c.sources,
              "Entropy sources to use: rdseed, rdrand, hwrng, kernel, upstream-egd (needs "
              "--upstream-egd); at least one hardware source, unless --allow-kernel-only or "
@@ -205,6 +210,11 @@ Result<void> FinishServeConfig(ServeConfig& c) {
   }
   if (IsPostgresDatabase(c.database)) {
     SEEDWELL_TRY(CheckPostgresUrl(c.database));
+    if (c.key_encryption_key_file.empty()) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "--key-encryption-key-file is required with a postgresql:// --database: the "
+                  "signing keys are stored in the database sealed under it (docs/replicas.md)");
+    }
   } else if (!c.database_password_file.empty()) {
     return Fail(ErrorCode::kInvalidArgument,
                 "--database-password-file needs a postgresql:// --database");

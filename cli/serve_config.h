@@ -36,6 +36,9 @@ struct ServeConfig {
   std::string vendordata_token_hash;
   std::string database;  // SQLite file (default STATE/seedwell.db) or postgresql:// URL
   std::string database_password_file;  // PostgreSQL password, never on the command line
+  // 32 raw bytes sealing the signing keys in a PostgreSQL database (required with one; checked
+  // and unused with SQLite, whose key ring stays in STATE/keys).
+  std::string key_encryption_key_file;
 
   // Entropy sources and the DRBG.
   std::vector<std::string> sources = {"rdseed", "rdrand", "hwrng", "kernel"};

@@ -61,7 +61,8 @@ OpenedStore OpenServeStore(const ServeConfig& config) {
   return opened;
 }
 
-std::unique_ptr<PostgresChangeFeed> StartChangeFeed(PostgresStore& store, Registry& registry) {
+std::unique_ptr<PostgresChangeFeed> StartChangeFeed(PostgresStore& store, Registry& registry,
+                                                    std::function<void()> on_key_ring) {
   return PostgresChangeFeed::Start(
       store.options(), store.origin(),
       [&registry](const InstanceEvent& notice) {
@@ -71,7 +72,11 @@ std::unique_ptr<PostgresChangeFeed> StartChangeFeed(PostgresStore& store, Regist
         }
         registry.Publish(event);
       },
-      [&registry] { registry.InvalidateAll(); });
+      [&registry, on_key_ring] {
+        registry.InvalidateAll();
+        if (on_key_ring) on_key_ring();  // a key ring notice may have been missed too
+      },
+      on_key_ring);
 }
 
 }  // namespace seedwell

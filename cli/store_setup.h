@@ -2,6 +2,7 @@
 // STATE/seedwell.db) or a postgresql:// URL, whose password comes from --database-password-file.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,7 +32,9 @@ OpenedStore OpenServeStore(const ServeConfig& config);
 
 // StartChangeFeed makes |registry| hear the instance changes other replicas make through
 // |store|'s database (see postgres_change_feed.h): each notice is published with the instance as
-// now stored (absent when gone), and every (re)connection drops the registry's cache.
-std::unique_ptr<PostgresChangeFeed> StartChangeFeed(PostgresStore& store, Registry& registry);
+// now stored (absent when gone), and every (re)connection drops the registry's cache. A key ring
+// change by another replica, and every (re)connection, calls |on_key_ring| (may be empty).
+std::unique_ptr<PostgresChangeFeed> StartChangeFeed(PostgresStore& store, Registry& registry,
+                                                    std::function<void()> on_key_ring = {});
 
 }  // namespace seedwell

@@ -1,20 +1,17 @@
-// KeyRing: the service's signing keys in a directory, with rotation.
+// KeyRing: the service's signing keys, with rotation, kept by a KeyRingBackend.
 //
-// Theory of operation: a directory (e.g. STATE/keys/) holds one key file per usable key,
-// "<kid>.key" (signing_key.h), and "index.json", the list of every key the ring has known:
-//   {"format": "seedwell-keyring-v1",
-//    "keys": [{"kid": "sw1_...", "public_key": "<base64>", "state": "active",
-//              "created_at_unix_ms": 1700000000000}, ...]}
-// States: exactly one key is "active" (it signs new blocks); "verify_only" keys were active before
-// a rotation and still verify the blocks they signed; "retired" keys verify nothing and their key
-// files are deleted (the index keeps their public key for the record). The index is the source of
-// truth and is replaced atomically, after any new key file is durable, so a crash leaves either
-// the old ring or the new one.
+// Theory of operation: a ring is a list of keys (key_ring_backend.h, KeyRecord). Exactly one key
+// is "active" (it signs new blocks); "verify_only" keys were active before a rotation and still
+// verify the blocks they signed; "retired" keys verify nothing and their secrets are gone (the
+// ring keeps their public key for the record). Where the keys live is the backend's business:
+// files in STATE/keys (KeyDirectory, the default) or a database shared by replicas, sealed under a
+// key-encryption key (service/store/postgres_key_ring.h). The backend is the source of truth;
+// Reload picks up what another process wrote (a rotation through another replica).
 //
 // Concurrency: the ring's state is an immutable snapshot behind a shared_ptr. Readers (ActiveKey,
 // Find, PublicKeys) copy the pointer under a short lock and then work lock-free on a ring that is
 // never half-rotated; a SigningKey they hold stays valid after a rotation. Writers (Rotate,
-// Retire) are serialised, persist first, then swap the snapshot in.
+// Retire, Reload) are serialised, persist first, then swap the snapshot in.
 #pragma once
 
 #include <cstdint>
@@ -26,16 +23,11 @@
 #include <string_view>
 #include <vector>
 
+#include "crypto/key_ring_backend.h"
 #include "crypto/result.h"
 #include "crypto/signing_key.h"
 
 namespace seedwell {
-
-// KeyState is where a key is in its life.
-enum class KeyState { kActive, kVerifyOnly, kRetired };
-
-// KeyStateName returns "active", "verify_only" or "retired".
-std::string_view KeyStateName(KeyState state);
 
 // PublicKeyInfo describes one key for a JWKS-like listing. It holds no secret.
 struct PublicKeyInfo {
@@ -49,17 +41,20 @@ struct PublicKeyInfo {
 // SystemUnixMillis returns the wall-clock time in milliseconds since the Unix epoch.
 std::uint64_t SystemUnixMillis();
 
-// KeyRing owns the signing keys of one directory. It is thread-safe.
+// KeyRing owns the signing keys of one backend. It is thread-safe.
 class KeyRing {
  public:
   // UnixMillisFn returns the wall-clock time (injectable for tests).
   using UnixMillisFn = std::function<std::uint64_t()>;
 
-  // Open loads the ring in |dir|, creating |dir| (mode 0700) and one active key if it holds no
-  // index and no key files. It fails with kFailedPrecondition if key files exist without an index,
-  // kInvalidArgument for a malformed index or a key file that does not match it, and with
-  // SigningKey::Load's errors for unreadable key files.
+  // Open loads the ring in directory |dir| (a KeyDirectory), creating |dir| (mode 0700) and one
+  // active key if it holds no index and no key files. Errors as KeyDirectory::LoadOrCreate.
   static Result<std::unique_ptr<KeyRing>> Open(const std::filesystem::path& dir,
+                                               UnixMillisFn now = SystemUnixMillis);
+
+  // Open loads the ring |backend| stores, creating it with one fresh active key if there is none
+  // (KeyRingBackend::LoadOrCreate, whose errors it returns). The ring owns |backend|.
+  static Result<std::unique_ptr<KeyRing>> Open(std::unique_ptr<KeyRingBackend> backend,
                                                UnixMillisFn now = SystemUnixMillis);
 
   KeyRing(const KeyRing&) = delete;
@@ -80,41 +75,42 @@ class KeyRing {
   std::vector<PublicKeyInfo> PublicKeys() const;
 
   // Rotate creates a new active key and makes the previous active key verify-only; it returns
-  // the new kid. On failure (kUnavailable: disk) the ring is unchanged.
+  // the new kid. It rotates the stored ring, whatever other processes did to it since it was
+  // loaded, and then uses that ring (reloaded). On failure (kUnavailable: storage) the ring is
+  // unchanged.
   Result<std::string> Rotate();
 
-  // Retire makes the key |kid| retired and deletes its key file; retiring a retired key succeeds.
+  // Retire makes the key |kid| retired and deletes its secret; retiring a retired key succeeds.
   // It fails with kNotFound for an unknown kid and kFailedPrecondition for the active key.
   Result<void> Retire(std::string_view kid);
 
+  // Reload reads the stored ring again and swaps it in if it differs from the one in use (another
+  // process rotated or retired); it returns whether it changed. On failure the ring is unchanged.
+  Result<bool> Reload();
+
+  // Describe names where the ring is kept, for logs.
+  std::string Describe() const { return backend_->Describe(); }
+
  private:
-  struct Entry {
-    std::string kid;
-    Ed25519PublicKey public_key{};
-    KeyState state = KeyState::kActive;
-    std::uint64_t created_at_unix_ms = 0;
-  };
   struct Snapshot {
-    std::vector<Entry> entries;
+    std::vector<KeyRecord> records;
     std::shared_ptr<const SigningKey> active;
   };
 
-  KeyRing(std::filesystem::path dir, UnixMillisFn now, std::shared_ptr<const Snapshot> snapshot);
+  KeyRing(std::unique_ptr<KeyRingBackend> backend, UnixMillisFn now,
+          std::shared_ptr<const Snapshot> snapshot);
 
-  // ReadIndex parses |dir|/index.json; WriteIndex replaces it atomically.
-  static Result<std::vector<Entry>> ReadIndex(const std::filesystem::path& dir);
-  static Result<void> WriteIndex(const std::filesystem::path& dir,
-                                 const std::vector<Entry>& entries);
-  // LoadSnapshot loads the key files named by |entries| and checks them against it.
-  static Result<std::shared_ptr<const Snapshot>> LoadSnapshot(const std::filesystem::path& dir,
-                                                              std::vector<Entry> entries);
+  // SnapshotOf checks |ring| (exactly one active key, with its secret) and makes a snapshot.
+  static Result<std::shared_ptr<const Snapshot>> SnapshotOf(StoredRing ring);
 
   std::shared_ptr<const Snapshot> Current() const;
   void Publish(std::shared_ptr<const Snapshot> snapshot);
+  // ReloadLocked is Reload with write_mu_ held.
+  Result<bool> ReloadLocked();
 
-  const std::filesystem::path dir_;
+  const std::unique_ptr<KeyRingBackend> backend_;
   const UnixMillisFn now_;
-  std::mutex write_mu_;             // serialises Rotate and Retire
+  std::mutex write_mu_;             // serialises Rotate, Retire and Reload
   mutable std::mutex snapshot_mu_;  // guards only the pointer swap and copy
   std::shared_ptr<const Snapshot> snapshot_;
 };

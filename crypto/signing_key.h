@@ -78,6 +78,12 @@ class SigningKey {
   // kid returns the key id (see KeyIdFor).
   const std::string& kid() const { return kid_; }
 
+  // seed returns the 32-byte secret seed, for sealing it (sealed_signing_key.h); it stays owned by
+  // this key. Never log it or copy it into memory that is not wiped.
+  std::span<const std::uint8_t, kEd25519SeedBytes> seed() const {
+    return std::span<const std::uint8_t, kEd25519SeedBytes>(secret_key_.data(), kEd25519SeedBytes);
+  }
+
  private:
   SigningKey() = default;
 

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "service/store/postgres_connection.h"
+#include "service/store/postgres_key_ring.h"
 
 namespace seedwell {
 namespace {
@@ -42,19 +43,23 @@ std::optional<std::pair<std::string, InstanceEvent>> ParseChangeNotice(std::stri
 std::unique_ptr<PostgresChangeFeed> PostgresChangeFeed::Start(const PostgresOptions& options,
                                                               std::string own_origin,
                                                               OnChange on_change,
-                                                              OnResync on_resync) {
-  std::unique_ptr<PostgresChangeFeed> feed(new PostgresChangeFeed(
-      options, std::move(own_origin), std::move(on_change), std::move(on_resync)));
+                                                              OnResync on_resync,
+                                                              OnKeyRingChange on_key_ring) {
+  std::unique_ptr<PostgresChangeFeed> feed(
+      new PostgresChangeFeed(options, std::move(own_origin), std::move(on_change),
+                             std::move(on_resync), std::move(on_key_ring)));
   feed->thread_ = std::thread([raw = feed.get()] { raw->Run(); });
   return feed;
 }
 
 PostgresChangeFeed::PostgresChangeFeed(const PostgresOptions& options, std::string own_origin,
-                                       OnChange on_change, OnResync on_resync)
+                                       OnChange on_change, OnResync on_resync,
+                                       OnKeyRingChange on_key_ring)
     : options_(options),
       own_origin_(std::move(own_origin)),
       on_change_(std::move(on_change)),
-      on_resync_(std::move(on_resync)) {
+      on_resync_(std::move(on_resync)),
+      on_key_ring_(std::move(on_key_ring)) {
   if (pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) wake_[0] = wake_[1] = -1;
 }
 
@@ -79,8 +84,9 @@ void PostgresChangeFeed::Run() {
       if (stopping_) break;
     }
     auto conn = pg::PgConnection::Connect(connect);
-    const std::string listen = std::string("LISTEN ") + kInstanceChannel;
-    if (conn) {
+    for (const char* channel : {kInstanceChannel, kKeyRingChannel}) {
+      const std::string listen = std::string("LISTEN ") + channel;
+      if (!conn) break;
       if (auto listening = (*conn)->Exec("database listen", listen.c_str()); !listening) {
         conn = tl::unexpected(listening.error());
       }
@@ -103,6 +109,12 @@ void PostgresChangeFeed::Run() {
       if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
       if (PQconsumeInput(raw) == 0 || PQstatus(raw) != CONNECTION_OK) break;
       while (PGnotify* notice = PQnotifies(raw)) {
+        if (std::string_view(notice->relname) == kKeyRingChannel) {
+          const bool own = std::string_view(notice->extra) == own_origin_;
+          PQfreemem(notice);
+          if (!own && on_key_ring_) on_key_ring_();
+          continue;
+        }
         const auto parsed = ParseChangeNotice(notice->extra);
         PQfreemem(notice);
         if (parsed && parsed->first != own_origin_) on_change_(parsed->second);

@@ -7,6 +7,10 @@
 // When the connection drops, the thread reconnects with back-off (100 ms doubling to 2 s) and
 // LISTENs again; notices sent meanwhile are lost, so after every (re)connection it calls
 // |on_resync| (drop every cached instance). The Registry's cache TTL stays the last fallback.
+//
+// The same connection also LISTENs on kKeyRingChannel (postgres_key_ring.h): a key ring change
+// another replica made calls |on_key_ring| (reload the ring). After a (re)connection only
+// |on_resync| is called; it should reload the ring too.
 #pragma once
 
 #include <atomic>
@@ -29,12 +33,15 @@ class PostgresChangeFeed {
  public:
   using OnChange = std::function<void(const InstanceEvent&)>;
   using OnResync = std::function<void()>;
+  using OnKeyRingChange = std::function<void()>;
 
   // Start begins listening in a thread of its own. The callbacks run on that thread, one at a
-  // time; they must not block for long. Never fails: an unreachable server is retried.
+  // time; they must not block for long; |on_key_ring| may be empty. Never fails: an unreachable
+  // server is retried.
   static std::unique_ptr<PostgresChangeFeed> Start(const PostgresOptions& options,
                                                    std::string own_origin, OnChange on_change,
-                                                   OnResync on_resync);
+                                                   OnResync on_resync,
+                                                   OnKeyRingChange on_key_ring = {});
 
   // The destructor stops the thread (within one poll interval) and closes the connection.
   ~PostgresChangeFeed();
@@ -46,13 +53,14 @@ class PostgresChangeFeed {
 
  private:
   PostgresChangeFeed(const PostgresOptions& options, std::string own_origin, OnChange on_change,
-                     OnResync on_resync);
+                     OnResync on_resync, OnKeyRingChange on_key_ring);
   void Run();
 
   PostgresOptions options_;
   std::string own_origin_;
   OnChange on_change_;
   OnResync on_resync_;
+  OnKeyRingChange on_key_ring_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> listening_{false};
   int wake_[2] = {-1, -1};  // a pipe: written to stop the thread at once

@@ -15,7 +15,8 @@ namespace {
 //
 // Version 2: instances.host, the compute node an instance runs on (NULL: not placed), and the
 // index the node agents list their instances by (`seedwell serve --node`).
-constexpr std::array<const char*, 2> kMigrations = {
+// Version 3: signing_keys, the replicas' shared key ring (postgres_key_ring.h).
+constexpr std::array<const char*, 3> kMigrations = {
     R"sql(
 CREATE TABLE instances (
   id text COLLATE "C" PRIMARY KEY,
@@ -57,6 +58,22 @@ CREATE TABLE instance_usage (
 ALTER TABLE instances ADD COLUMN host text
   CHECK (host IS NULL OR length(host) BETWEEN 1 AND 253);
 CREATE INDEX instances_by_host ON instances (host, id) WHERE host IS NOT NULL;
+)sql",
+    // The signing key ring shared by replicas (postgres_key_ring.h): public keys in the clear,
+    // each usable key's Ed25519 seed sealed under the key-encryption key (sealed_signing_key.h,
+    // 72 bytes); a retired key keeps no secret. seq keeps the ring's order (oldest first); the
+    // partial unique index allows at most one active key, whatever writers race.
+    R"sql(
+CREATE TABLE signing_keys (
+  kid text COLLATE "C" PRIMARY KEY CHECK (kid ~ '^sw1_[0-9a-f]{32}$'),
+  seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+  public_key bytea NOT NULL CHECK (length(public_key) = 32),
+  state text NOT NULL CHECK (state IN ('active', 'verify_only', 'retired')),
+  created_at_ms bigint NOT NULL CHECK (created_at_ms >= 0),
+  sealed_key bytea CHECK (length(sealed_key) = 72),
+  CHECK ((state = 'retired') = (sealed_key IS NULL))
+);
+CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (state) WHERE state = 'active';
 )sql",
 };
 

@@ -160,7 +160,8 @@ TEST_F(ServeConfigTest, DatabaseIsAFileOrAPostgresUrlWithoutPassword) {
   EXPECT_EQ(sqlite.database, "/s/seedwell.db");
 
   setenv("SEEDWELL_DATABASE", "postgresql://seedwell@db:5432/seedwell?sslmode=require", 1);
-  ServeConfig pg = Parse({"--database-password-file", "/run/secrets/pw"});
+  ServeConfig pg = Parse({"--database-password-file", "/run/secrets/pw",
+                          "--key-encryption-key-file", "/run/secrets/kek"});
   unsetenv("SEEDWELL_DATABASE");
   EXPECT_TRUE(FinishServeConfig(pg).has_value());
   EXPECT_EQ(pg.database, "postgresql://seedwell@db:5432/seedwell?sslmode=require");
@@ -176,6 +177,29 @@ TEST_F(ServeConfigTest, DatabaseIsAFileOrAPostgresUrlWithoutPassword) {
   EXPECT_FALSE(FinishServeConfig(file_and_password).has_value());
   ServeConfig other_scheme = Parse({"--database", "mysql://u@h/db"});
   EXPECT_FALSE(FinishServeConfig(other_scheme).has_value());
+}
+
+TEST_F(ServeConfigTest, PostgresNeedsAKeyEncryptionKeyFileSqliteMayHaveOne) {
+  const std::string url = "postgresql://seedwell@db:5432/seedwell";
+  ServeConfig without = Parse({"--database", url});
+  const auto refused = FinishServeConfig(without);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message.find("--key-encryption-key-file is required"),
+            std::string::npos);
+
+  setenv("SEEDWELL_KEY_ENCRYPTION_KEY_FILE", "/run/secrets/kek", 1);
+  ServeConfig from_env = Parse({"--database", url});
+  unsetenv("SEEDWELL_KEY_ENCRYPTION_KEY_FILE");
+  EXPECT_TRUE(FinishServeConfig(from_env).has_value());
+  EXPECT_EQ(from_env.key_encryption_key_file, "/run/secrets/kek");
+
+  std::ofstream(config_file_, std::ios::app) << "key-encryption-key-file = \"/etc/kek\"\n";
+  ServeConfig from_file = Parse({"--config", config_file_, "--database", url});
+  EXPECT_TRUE(FinishServeConfig(from_file).has_value());
+  EXPECT_EQ(from_file.key_encryption_key_file, "/etc/kek");
+
+  ServeConfig sqlite = Parse({"--key-encryption-key-file", "/etc/kek"});  // checked, unused
+  EXPECT_TRUE(FinishServeConfig(sqlite).has_value());
 }
 
 TEST(ParseHostPortTest, AcceptsV4V6AndRejectsGarbage) {

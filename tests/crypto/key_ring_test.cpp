@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <string>
@@ -190,6 +191,36 @@ TEST(KeyRingTest, RefusesMissingOrUnsafeKeyFile) {
   EXPECT_EQ(KeyRing::Open(dir.path()).error().code, ErrorCode::kPermissionDenied);
   std::filesystem::remove(key_path);
   EXPECT_EQ(KeyRing::Open(dir.path()).error().code, ErrorCode::kNotFound);
+}
+
+TEST(KeyRingTest, ReloadPicksUpAnotherWritersRotationAndStaleRotateRetries) {
+  const TempDir dir;
+  const FixedClock clock;
+  auto a = KeyRing::Open(dir.path(), clock.Fn()).value();
+  auto b = KeyRing::Open(dir.path(), clock.Fn()).value();
+  EXPECT_EQ(b->Reload().value(), false);  // nothing changed
+  const std::string first = a->ActiveKey()->kid();
+  const std::string second = a->Rotate().value();
+  EXPECT_EQ(b->ActiveKey()->kid(), first);  // b has not looked yet
+  EXPECT_EQ(b->Reload().value(), true);
+  EXPECT_EQ(b->ActiveKey()->kid(), second);
+  EXPECT_EQ(b->PublicKeys().size(), 2U);
+  EXPECT_TRUE(b->Find(first).has_value());  // still verifies old blocks
+
+  // a now holds a stale ring: its rotation notices, reloads and rotates the stored ring.
+  const std::string third = b->Rotate().value();
+  const std::string fourth = a->Rotate().value();
+  EXPECT_EQ(b->Reload().value(), true);
+  for (const auto* ring : {a.get(), b.get()}) {
+    EXPECT_EQ(ring->ActiveKey()->kid(), fourth);
+    const auto keys = ring->PublicKeys();
+    ASSERT_EQ(keys.size(), 4U);
+    EXPECT_EQ(keys[2].kid, third);
+    EXPECT_EQ(keys[2].state, KeyState::kVerifyOnly);
+    EXPECT_EQ(std::count_if(keys.begin(), keys.end(),
+                            [](const PublicKeyInfo& k) { return k.state == KeyState::kActive; }),
+              1);
+  }
 }
 
 }  // namespace

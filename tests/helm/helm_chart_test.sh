@@ -22,7 +22,7 @@ MONITORING=(--api-versions monitoring.coreos.com/v1/ServiceMonitor
             --api-versions monitoring.coreos.com/v1/PrometheusRule)
 # Settings the replicas work adds to `seedwell serve` (issue 13 builds on it): wired by the chart,
 # tolerated while `seedwell serve --help` does not list them yet, checked like the rest once it does.
-PENDING_FLAGS="database-password-file key-encryption-key-file replica-id"
+PENDING_FLAGS="replica-id"
 # Counters announced by concurrent work; the dashboard queries them beside today's gauges.
 PENDING_METRICS=seedwell_rate_limit_refusals_total,seedwell_drbg_reseeds_total,seedwell_source_failures_total,seedwell_health_test_failures_total
 
@@ -228,13 +228,17 @@ done
 
 # The binary accepts what the chart renders: start it with the HA render's flags (every optional
 # setting on: TLS admin, proxy identity, trusted proxies) and the node agent's (EGD sockets), files
-# under a stand-in root, loopback listeners on port 0, and without the PostgreSQL settings (no
-# database server runs here: the SQLite store in the state dir serves).
+# under a stand-in root, loopback listeners on port 0, and without the PostgreSQL URL and password
+# (no database server runs here: the SQLite store in the state dir serves). The key-encryption key
+# is a real 32-byte file mounted as the chart mounts it (mode 0440): serve checks it with SQLite too.
 ROOT=$SW_TMP/root
 mkdir -p "$ROOT/var/run/secrets/seedwell/admin" "$ROOT/var/run/secrets/seedwell/admin-tls" \
+  "$ROOT/var/run/secrets/seedwell/key-encryption-key" \
   "$ROOT/var/run/secrets/seedwell/guest-proxy" "$ROOT/var/lib/seedwell" "$ROOT/run/seedwell-egd"
 "$SW_BIN" keygen admin-token | awk '/^token:/ {print $2}' >"$ROOT/var/run/secrets/seedwell/admin/token"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$ROOT/var/run/secrets/seedwell/guest-proxy/secret"
+head -c 32 /dev/urandom >"$ROOT/var/run/secrets/seedwell/key-encryption-key/key"
+chmod 0440 "$ROOT/var/run/secrets/seedwell/key-encryption-key/key"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=seedwell-admin \
   -addext subjectAltName=DNS:seedwell-admin \
   -keyout "$ROOT/var/run/secrets/seedwell/admin-tls/tls.key" \
@@ -245,7 +249,7 @@ for n in ha node-agent; do
     [ "$what" = arg ] && [ "$item" != serve ] || continue
     flag=${item#--}; flag=${flag%%=*}
     case $flag in
-      database-password-file|key-encryption-key-file) continue ;;
+      database-password-file) continue ;;
       guest-listen|admin-listen) item="--$flag=127.0.0.1:0" ;;
     esac
     ARGS+=("$(sed -E "s#=/(var|run|etc)/#=$ROOT/\1/#" <<<"$item")")

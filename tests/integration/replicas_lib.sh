@@ -30,10 +30,13 @@ printf 'seedwell\n' >"$SW_TMP/pgpass"
 chmod 0600 "$SW_TMP/pgpass"
 DB_URL="postgresql://seedwell@127.0.0.1:$PGPORT/seedwell?sslmode=disable"
 
-# One key ring and admin token for all replicas (as a Kubernetes Secret would hold them).
+# One admin token for all replicas (as a Kubernetes Secret would hold it); the signing keys are in
+# the database, sealed under the key-encryption key every replica reads from its file.
 mkdir -p "$SW_TMP/shared"
+head -c 32 /dev/urandom >"$SW_TMP/kek"
+chmod 0600 "$SW_TMP/kek"
 
-# start_replica NAME [FLAGS...]: starts a replica with its own state dir (keys and token copied
+# start_replica NAME [FLAGS...]: starts a replica with its own state dir (the admin token copied
 # from the first one) and FLAGS added; sets URLs in GUEST_<NAME> and ADMIN_<NAME>, its log is
 # $SW_TMP/NAME.log. Exits the test if it is not serving within 20 s.
 start_replica() {
@@ -41,12 +44,10 @@ start_replica() {
   shift
   mkdir -p "$state"
   : >"$log"
-  if [ -d "$SW_TMP/shared/keys" ]; then
-    cp -a "$SW_TMP/shared/keys" "$SW_TMP/shared/admin-token" "$state/"
-  fi
+  if [ -f "$SW_TMP/shared/admin-token" ]; then cp -a "$SW_TMP/shared/admin-token" "$state/"; fi
   "$SW_BIN" serve --state-dir "$state" --guest-listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
-    --allow-kernel-only --database "$DB_URL" --database-password-file "$SW_TMP/pgpass" "$@" \
-    >"$log" 2>&1 &
+    --allow-kernel-only --database "$DB_URL" --database-password-file "$SW_TMP/pgpass" \
+    --key-encryption-key-file "$SW_TMP/kek" "$@" >"$log" 2>&1 &
   REPLICA_PIDS+=($!)
   local i
   for i in $(seq 1 200); do
@@ -57,7 +58,7 @@ start_replica() {
   grep -q "seedwell serving" "$log" || { echo "replica $name did not start:"; cat "$log"; exit 1; }
   printf -v "GUEST_$name" '%s' "$(grep -o 'guest listener on [^ ]*' "$log" | head -1 | awk '{print $4}')"
   printf -v "ADMIN_$name" '%s' "$(grep -o 'admin listener on [^ ]*' "$log" | head -1 | awk '{print $4}')"
-  if [ ! -d "$SW_TMP/shared/keys" ]; then cp -a "$state/keys" "$state/admin-token" "$SW_TMP/shared/"; fi
+  if [ ! -f "$SW_TMP/shared/admin-token" ]; then cp -a "$state/admin-token" "$SW_TMP/shared/"; fi
 }
 
 # via NAME METHOD PATH [BODY]: an admin call through replica NAME (lib.sh's api).

@@ -3,8 +3,11 @@
 # free port, password authentication) and three `seedwell serve` replicas A, B and C sharing it.
 # Register through A; fetch and verify blocks through B and C with that token; revoke through B
 # and time until A and C refuse (must be under 1 s); rotate a token and delete through C; usage
-# recorded through every replica adds up; a start with a wrong password, a password in the URL,
-# an unreachable server or a newer schema fails with one message and exit status 1; PostgreSQL
+# recorded through every replica adds up; the signing key ring lives in the database sealed under
+# the key-encryption key: a key rotation through C reaches A and B, whose new blocks verify with
+# the new listing while a block from before still does, and a wrong key-encryption key is refused;
+# a start with a wrong password, a password in the URL, an unreachable server or a newer schema
+# fails with one message and exit status 1; PostgreSQL
 # restarting under the replicas: cached guests served, admin writes 503, ready again within 5 s.
 source "$(dirname "$0")/lib.sh"
 
@@ -100,6 +103,74 @@ check "a replaced token stops working on A within 1 s" test "$ok" = yes
 via C DELETE "/v1/instances/$ID2?purge=true"; expect_status "purge through C" 204
 via A GET "/v1/instances/$ID2"; expect_status "A no longer has it" 404
 
+# ---- Signing keys shared through the database ------------------------------------------------
+# The ring is in the database, sealed; no replica has STATE/keys. Rotate through C: A and B reload
+# it (NOTIFY; polling every 5 s is the fallback) and sign with the new key; their blocks verify
+# with the new /v1/keys listing, and so does a block fetched before the rotation.
+active_kid() { local v="GUEST_$1"; curl -sS "${!v}/v1/keys" | jq -r '.keys[] | select(.state == "active") | .kid'; }
+check "the database holds one key ring with one active key" \
+  test "$(psql_q seedwell "SELECT count(*) FROM signing_keys WHERE state = 'active'")" = 1
+check "no replica keeps key files" not ls -d "$SW_TMP"/state-A/keys "$SW_TMP"/state-B/keys "$SW_TMP"/state-C/keys
+check "replicas log the sealed key ring" grep -q 'event=key_ring backend=postgresql' "$SW_TMP/B.log"
+KID_OLD=$(active_kid A)
+for r in B C; do check "$r lists the same active key as A" test "$(active_kid "$r")" = "$KID_OLD"; done
+ID4=4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b
+via A POST /v1/instances "{\"id\":\"$ID4\",\"project_id\":\"demo\"}"; expect_status "create ID4" 201
+TOKEN4=$(jq -r .token <<<"$RESP")
+guest A "$TOKEN4" "bytes=32&nonce=0c0d"; cp "$SW_TMP/block.json" "$SW_TMP/block-before.json"
+check "a block before the rotation is signed by the old key" \
+  test "$(jq -r .kid "$SW_TMP/block-before.json")" = "$KID_OLD"
+via C POST /v1/keys/rotate; expect_status "rotate the signing key through C" 200
+KID_NEW=$(jq -r '.keys[] | select(.state == "active") | .kid' <<<"$RESP")
+check "C's rotation made a new active key" test -n "$KID_NEW" -a "$KID_NEW" != "$KID_OLD"
+t0=$(date +%s%N)
+for i in $(seq 1 100); do
+  ka=$(active_kid A); kb=$(active_kid B)
+  [ "$ka" = "$KID_NEW" ] && [ "$kb" = "$KID_NEW" ] && break
+  sleep 0.05
+done
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "key rotation through C reached A and B in ${ms} ms"
+check "the rotation reached A and B within 5 s (${ms} ms)" test "$ka" = "$KID_NEW" -a "$kb" = "$KID_NEW"
+curl -sS "$GUEST_B/v1/keys" -o "$SW_TMP/keys-new.json"
+check "the old key stays listed, verify-only" \
+  test "$(jq -r --arg k "$KID_OLD" '.keys[] | select(.kid == $k) | .state' "$SW_TMP/keys-new.json")" = verify_only
+for r in A B; do
+  guest "$r" "$TOKEN4" "bytes=32&nonce=0e0f"
+  check "block through $r after the rotation" test "$G_STATUS" = 200
+  check "block through $r is signed by the new key" test "$(jq -r .kid "$SW_TMP/block.json")" = "$KID_NEW"
+  check "block through $r verifies with the new listing" \
+    $VERIFY "$SW_TMP/keys-new.json" "$SW_TMP/block.json" --instance "$ID4" --nonce 0e0f
+done
+check "the block from before the rotation still verifies with the new listing" \
+  $VERIFY "$SW_TMP/keys-new.json" "$SW_TMP/block-before.json" --instance "$ID4" --nonce 0c0d
+check "every usable key in the database is sealed (72 bytes)" \
+  test "$(psql_q seedwell "SELECT count(*) FROM signing_keys WHERE state <> 'retired' AND length(sealed_key) = 72")" = 2
+
+# A replica with the wrong key-encryption key, or none, or a malformed one, does not start.
+head -c 32 /dev/urandom >"$SW_TMP/kek-wrong"; chmod 0600 "$SW_TMP/kek-wrong"
+head -c 33 /dev/urandom >"$SW_TMP/kek-long"; chmod 0600 "$SW_TMP/kek-long"
+kek_start() {  # kek_start ARGS...: a PostgreSQL start with these key-encryption key arguments
+  local out=$SW_TMP/kek.log
+  KEK_STATUS=0
+  "$SW_BIN" serve --state-dir "$SW_TMP/state-kek" --guest-listen 127.0.0.1:0 \
+    --admin-listen 127.0.0.1:0 --allow-kernel-only --database "$DB_URL" \
+    --database-password-file "$SW_TMP/pgpass" "$@" >"$out" 2>&1 || KEK_STATUS=$?
+  KEK_LOG=$(cat "$out")
+}
+kek_start --key-encryption-key-file "$SW_TMP/kek-wrong"
+check "wrong key-encryption key: exit 1" test "$KEK_STATUS" = 1
+check "wrong key-encryption key: one clear message" \
+  test "$(grep -c 'startup_failed.*does not open with this key-encryption key' <<<"$KEK_LOG")" = 1
+kek_start
+check "no key-encryption key with PostgreSQL: exit 1" test "$KEK_STATUS" = 1
+check "no key-encryption key: names the flag" grep -q -- "--key-encryption-key-file is required" <<<"$KEK_LOG"
+kek_start --key-encryption-key-file "$SW_TMP/kek-long"
+check "33-byte key-encryption key: exit 1" test "$KEK_STATUS" = 1
+check "33-byte key-encryption key: says 32 bytes" grep -q "exactly 32 raw random bytes" <<<"$KEK_LOG"
+check "the refused starts changed no key" test "$(psql_q seedwell "SELECT count(*) FROM signing_keys")" = 2
+# ------------------------------------------------------------------------------------------------
+
 # PostgreSQL restarts under the replicas: cached guests keep being served, admin writes get 503,
 # the replicas go not-ready and are ready again within 5 s of the database returning, and changes
 # reach the others again (the change feed re-LISTENed).
@@ -135,7 +206,8 @@ check "after the restart a revocation still reaches B within 1 s" test "$ok" = y
 bad_start() {
   local out=$SW_TMP/bad.log status=0
   "$SW_BIN" serve --state-dir "$SW_TMP/state-bad" --guest-listen 127.0.0.1:0 \
-    --admin-listen 127.0.0.1:0 --allow-kernel-only "$@" >"$out" 2>&1 || status=$?
+    --admin-listen 127.0.0.1:0 --allow-kernel-only --key-encryption-key-file "$SW_TMP/kek" "$@" \
+    >"$out" 2>&1 || status=$?
   BAD_STATUS=$status
   BAD_LOG=$(cat "$out")
 }
