@@ -5,7 +5,8 @@
 # (default, tests/integration/vm_boot_test.sh), "firmware" (no drive, no network: the seed comes
 # from SMBIOS or fw_cfg, vm_firmware_seed_test.sh), "clone" (reads /dev/hwrng across a restart of
 # the service, then waits for a snapshot restore with seedwell-fetch --watch-vmgenid,
-# vm_clone_test.sh) and "bench" (only reports when the kernel CRNG became ready). Every result is a console line "SWVM key=value" that
+# vm_clone_test.sh), "hostrng" (reads /dev/hwrng fed by QEMU's rng-random backend on seedwell's
+# host-wide FIFO, vm_host_rng_test.sh) and "bench" (only reports when the kernel CRNG became ready). Every result is a console line "SWVM key=value" that
 # tests/integration/vm_boot_test.sh asserts on; this script decides nothing itself. Every wait is
 # bounded, so a missing device ends in a marker line, never in a hang.
 
@@ -78,6 +79,27 @@ if [ "$MODE" = firmware ] || [ "$MODE" = bench ]; then
     sed 's/^/bench: /' /tmp/fw.out 2>/dev/null
   fi
   head -c 16 /dev/random >/dev/null   # returns once the CRNG is ready
+  say "crng_init=$(crng_ready)"
+  finish
+fi
+
+if [ "$MODE" = hostrng ]; then
+  # Nova's path: virtio-rng on QEMU's rng-random backend reading seedwell's host-wide FIFO, no
+  # network, no drive. 256 bytes, then 16 reads of 64 bytes 0.25 s apart, each line with the
+  # guest's uptime; the host may restart seedwell meanwhile. Each read is bounded by 30 s.
+  RNG_FILE=/sys/class/misc/hw_random/rng_current
+  wait_for 10 grep -q virtio "$RNG_FILE" 2>/dev/null
+  say "rng_current=$(cat "$RNG_FILE" 2>/dev/null || echo none)"
+  say "hwrng_bytes=$(timeout 20 head -c 256 /dev/hwrng 2>/dev/null | wc -c)"
+  say "hwrng_loop=start"
+  i=0
+  while [ $i -lt 16 ]; do
+    b=$(timeout 30 head -c 64 /dev/hwrng 2>/dev/null | wc -c)
+    say "hwrng_tick=$i bytes=$b t=$(cut -d' ' -f1 /proc/uptime)"
+    i=$((i + 1))
+    sleep 0.25
+  done
+  say "hwrng_loop=end"
   say "crng_init=$(crng_ready)"
   finish
 fi
