@@ -41,6 +41,7 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 echo   # the console may start with the firmware's escape codes: begin the markers on a new line
 say "kernel=$(uname -r)"
+say "init_start=$(cut -d' ' -f1 /proc/uptime)"   # before any module is loaded
 loaded=0; failed=""
 while read -r mod; do
   if insmod "/lib/modules/$mod" 2>/tmp/insmod.err; then
@@ -70,12 +71,19 @@ if [ "$MODE" = firmware ] || [ "$MODE" = bench ]; then
       say "fw_${src}_exit=$code"
     done
   else
-    # bench: credit the firmware seed or the drive's seed file when present, nothing else.
-    if [ -b /dev/sr0 ] || wait_for 3 test -b /dev/sr0; then
-      timeout 30 /bin/seedwell-fetch --config-drive /dev/sr0 --offline --firmware-seed none >/tmp/fw.out 2>&1
-    elif [ -n "$(ls /sys/firmware/dmi/entries/ | grep '^11-')" ]; then
-      timeout 30 /bin/seedwell-fetch --no-config-drive --firmware-seed smbios >/tmp/fw.out 2>&1
-    fi
+    # bench (scripts/bench-vm-crng.sh): swvm.seed= names the one seed to credit: "drive" (the
+    # config drive's seed file, offline), "smbios" (the SMBIOS type 11 credential) or "none"
+    # (whatever device the host gave, or nothing). Then ask for random bytes at once.
+    SEED=$(sed -n 's/.*swvm\.seed=\([a-z]*\).*/\1/p' /proc/cmdline)
+    say "bench_start=$(cut -d' ' -f1 /proc/uptime) seed=${SEED:-none}"
+    case "$SEED" in
+      drive)
+        wait_for 10 test -b /dev/sr0
+        timeout 30 /bin/seedwell-fetch --config-drive /dev/sr0 --offline --firmware-seed none >/tmp/fw.out 2>&1 ;;
+      smbios)
+        timeout 30 /bin/seedwell-fetch --no-config-drive --firmware-seed smbios >/tmp/fw.out 2>&1 ;;
+    esac
+    say "bench_fetch_exit=$? t=$(cut -d' ' -f1 /proc/uptime)"
     sed 's/^/bench: /' /tmp/fw.out 2>/dev/null
   fi
   head -c 16 /dev/random >/dev/null   # returns once the CRNG is ready
