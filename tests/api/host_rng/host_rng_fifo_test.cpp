@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <thread>
 #include <vector>
@@ -181,8 +182,9 @@ TEST(HostRngFifoTest, LeavesSomethingElseAtThePathAlone) {
   const std::string path = dir.File("host-rng");
   auto fifo = HostRngFifo::Start(OptionsFor(path), FillPattern(), SteadyClock::Instance(), nullptr);
   ASSERT_TRUE(fifo) << fifo.error().message;
-  ASSERT_EQ(unlink(path.c_str()), 0);
-  std::ofstream(path) << "operator's file";
+  const std::string other = dir.File("other");
+  std::ofstream(other) << "operator's file";
+  ASSERT_EQ(rename(other.c_str(), path.c_str()), 0);  // atomic: the writer never sees a gap
   std::this_thread::sleep_for(milliseconds(1500));
   struct stat st {};
   ASSERT_EQ(lstat(path.c_str(), &st), 0);
