@@ -13,7 +13,7 @@
 namespace seedwell {
 namespace {
 
-ServeConfig Parse(std::vector<std::string> args) {
+ServeConfig Parse(const std::vector<std::string>& args) {
   CLI::App app;
   ServeConfig config;
   AddServeOptions(app, config);
