@@ -2,7 +2,7 @@
 #   make run    install missing packages, build, start the service on 127.0.0.1
 #   make test   install missing packages, build, run every test (and the sanitizer build, and lint)
 #   make image  build the container image (Containerfile) into build-image/seedwell-VERSION.oci.tar
-# Other targets: build, unit, test-vm, test-uefi, test-image, lint, format, bench, asan, fuzz, clean.
+# Other targets: build, unit, test-vm, test-image, lint, format, bench, asan, fuzz, clean.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -16,7 +16,7 @@ SOURCES     = $(shell git ls-files -co --exclude-standard -- 'crypto/*.h' 'crypt
                 'service/*.h' 'service/*.cpp' 'api/*.h' 'api/*.cpp' 'cli/*.h' 'cli/*.cpp' 'guest/*.h' 'guest/*.cpp' 'tests/*.h' 'tests/*.cpp' \
                 'bench/*.cpp' 'fuzz/*.cpp' 2>/dev/null)
 
-.PHONY: deps test-deps build run test unit test-vm test-uefi test-image image asan fuzz lint format bench clean
+.PHONY: deps test-deps build run test unit test-vm test-image image asan fuzz lint format bench clean
 
 deps:
 	@scripts/install-deps.sh build
@@ -34,19 +34,13 @@ run: build
 	$(BUILD)/seedwell serve --state-dir $(STATE_DIR) --guest-listen 127.0.0.1:8080 \
 	  --admin-listen 127.0.0.1:8081
 
-# Unit, integration and Helm chart tests of the optimised build (the image test: make test-image;
-# the UEFI firmware VM test: make test-uefi).
+# Unit, integration and Helm chart tests of the optimised build (the image test: make test-image).
 unit: test-deps build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900 -LE 'image|uefi'
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900 -LE image
 
 # Only the end-to-end VM test (ctest label vm; QEMU without KVM, under two minutes): docs/vm-test.md.
 test-vm: test-deps build
 	ctest --test-dir $(BUILD) -L vm --output-on-failure
-
-# The VM test that boots through UEFI firmware (OVMF; ctest label uefi): slow under TCG (60 to
-# 120 s), so outside make test; docs/vm-test.md.
-test-uefi: test-deps build
-	ctest --test-dir $(BUILD) -L uefi --output-on-failure
 
 # The container image end to end (ctest label image): make image's build, its configuration and
 # a smoke test inside it with buildah run; docs/kubernetes.md.
@@ -69,7 +63,7 @@ asan: test-deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --output-on-failure -j $(JOBS) --timeout 900 -LE 'image|helm|uefi'
+	  ctest --output-on-failure -j $(JOBS) --timeout 900 -LE 'image|helm'
 
 # The libFuzzer targets (fuzz/), built with Clang, each run for FUZZ_SECONDS from its seed corpus.
 fuzz: test-deps
