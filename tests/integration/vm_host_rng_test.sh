@@ -6,7 +6,7 @@
 # (tests/vm/init.sh, swvm.mode=hostrng). Asserted: the guest's current hwrng is virtio-rng and
 # yields bytes; seedwell_bytes_issued_total{transport="host_rng"} covers them; seedwell restarts
 # under the guest's reads and every read still completes (the FIFO is reused, so QEMU's open
-# descriptor keeps working); the restarted server's metric moves. Under 60 s.
+# descriptor keeps working); the restarted server's metric moves. 30 to 45 s (120 s bound, as vm_boot_test).
 #
 #   bash tests/integration/vm_host_rng_test.sh PATH/TO/seedwell
 T0=$(date +%s%N)
@@ -69,6 +69,6 @@ sw_stop
 check "server stopped cleanly" test "$SW_EXIT" = 0
 TOTAL_MS=$(ms_since "$T0")
 echo "whole test: $TOTAL_MS ms"
-check "whole test under 90 s ($TOTAL_MS ms)" test "$TOTAL_MS" -lt 90000
+check "whole test under 120 s ($TOTAL_MS ms)" test "$TOTAL_MS" -lt 120000
 [ "$SW_FAILS" -eq 0 ] || vm_dump "$CONSOLE"
 sw_finish
