@@ -6,7 +6,8 @@
 # (tests/vm/init.sh, swvm.mode=hostrng). Asserted: the guest's current hwrng is virtio-rng and
 # yields bytes; seedwell_bytes_issued_total{transport="host_rng"} covers them; seedwell restarts
 # under the guest's reads and every read still completes (the FIFO is reused, so QEMU's open
-# descriptor keeps working); the restarted server's metric moves. 30 to 45 s (120 s bound, as vm_boot_test).
+# descriptor keeps working); the restarted server's metric moves. 30 to 45 s (bound: 120 s, as
+# vm_boot_test).
 #
 #   bash tests/integration/vm_host_rng_test.sh PATH/TO/seedwell
 T0=$(date +%s%N)
