@@ -23,6 +23,7 @@
 #include "cli/descriptor_budget.h"
 #include "cli/egd_service.h"
 #include "cli/entropy_flags.h"
+#include "cli/host_rng_config.h"
 #include "cli/key_ring_setup.h"
 #include "cli/state_dir.h"
 #include "cli/store_setup.h"
@@ -260,6 +261,8 @@ int RunServe(ServeConfig config) {
 
     auto egd = EgdService::Start(ctx, config.egd);  // before the admin listener runs
     if (!egd) throw std::runtime_error("egd: " + egd.error().message);
+    auto host_rng = StartHostRng(config.host_rng, **entropy, serve_metrics);
+    if (!host_rng) throw std::runtime_error("host rng: " + host_rng.error().message);
     std::thread guest_thread([&guest] { guest.Run(); });
     std::thread admin_thread([&admin_server] { admin_server.Run(); });
 
@@ -279,6 +282,7 @@ int RunServe(ServeConfig config) {
     guest_thread.join();
     admin_thread.join();
     if (*egd) (*egd)->Stop();
+    if (*host_rng) (*host_rng)->Stop();
     flusher.Stop();
     change_feed.reset();
     key_refresher.reset();

@@ -165,6 +165,7 @@ void AddServeOptions(CLI::App& serve, ServeConfig& c) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   AddGuestOptions(serve, c.guest);
   AddEgdOptions(serve, c.egd, c.upstream_egd);
+  AddHostRngOptions(serve, c.host_rng);
 }
 
 Result<void> FinishServeConfig(ServeConfig& c) {
@@ -174,6 +175,7 @@ Result<void> FinishServeConfig(ServeConfig& c) {
     SEEDWELL_TRY(ParseHostPort(*listen));
   }
   if (auto egd = FinishEgdConfig(c.egd, c.upstream_egd, c.sources); !egd) return egd;
+  SEEDWELL_TRY(FinishHostRngConfig(c.host_rng));
   for (const auto& list : {c.sources, c.require_sources}) {
     for (const auto& name : list) {
       if (!KnownSources().contains(name)) {

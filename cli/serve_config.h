@@ -15,6 +15,7 @@
 
 #include "cli/egd_config.h"
 #include "cli/guest_config.h"
+#include "cli/host_rng_config.h"
 #include "crypto/host_port.h"
 #include "crypto/result.h"
 
@@ -72,6 +73,7 @@ struct ServeConfig {
   GuestOptions guest;                   // guest entropy routes (cli/guest_config.h)
   EgdOptions egd = ServeEgdDefaults();  // EGD server (cli/egd_config.h)
   UpstreamEgdConfig upstream_egd;       // the upstream EGD entropy source (cli/egd_config.h)
+  HostRngOptions host_rng;              // the host-wide FIFO (cli/host_rng_config.h)
 };
 
 // AddServeOptions registers every ServeConfig field on |serve| as a flag with its environment

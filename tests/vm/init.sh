@@ -5,7 +5,8 @@
 # (default, tests/integration/vm_boot_test.sh), "firmware" (no drive, no network: the seed comes
 # from SMBIOS or fw_cfg, vm_firmware_seed_test.sh), "clone" (reads /dev/hwrng across a restart of
 # the service, then waits for a snapshot restore with seedwell-fetch --watch-vmgenid,
-# vm_clone_test.sh) and "bench" (only reports when the kernel CRNG became ready). Every result is a console line "SWVM key=value" that
+# vm_clone_test.sh), "hostrng" (reads /dev/hwrng fed by QEMU's rng-random backend on seedwell's
+# host-wide FIFO, vm_host_rng_test.sh) and "bench" (only reports when the kernel CRNG became ready). Every result is a console line "SWVM key=value" that
 # tests/integration/vm_boot_test.sh asserts on; this script decides nothing itself. Every wait is
 # bounded, so a missing device ends in a marker line, never in a hang.
 
@@ -40,6 +41,7 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 echo   # the console may start with the firmware's escape codes: begin the markers on a new line
 say "kernel=$(uname -r)"
+say "init_start=$(cut -d' ' -f1 /proc/uptime)"   # before any module is loaded
 loaded=0; failed=""
 while read -r mod; do
   if insmod "/lib/modules/$mod" 2>/tmp/insmod.err; then
@@ -69,15 +71,43 @@ if [ "$MODE" = firmware ] || [ "$MODE" = bench ]; then
       say "fw_${src}_exit=$code"
     done
   else
-    # bench: credit the firmware seed or the drive's seed file when present, nothing else.
-    if [ -b /dev/sr0 ] || wait_for 3 test -b /dev/sr0; then
-      timeout 30 /bin/seedwell-fetch --config-drive /dev/sr0 --offline --firmware-seed none >/tmp/fw.out 2>&1
-    elif [ -n "$(ls /sys/firmware/dmi/entries/ | grep '^11-')" ]; then
-      timeout 30 /bin/seedwell-fetch --no-config-drive --firmware-seed smbios >/tmp/fw.out 2>&1
-    fi
+    # bench (scripts/bench-vm-crng.sh): swvm.seed= names the one seed to credit: "drive" (the
+    # config drive's seed file, offline), "smbios" (the SMBIOS type 11 credential) or "none"
+    # (whatever device the host gave, or nothing). Then ask for random bytes at once.
+    SEED=$(sed -n 's/.*swvm\.seed=\([a-z]*\).*/\1/p' /proc/cmdline)
+    say "bench_start=$(cut -d' ' -f1 /proc/uptime) seed=${SEED:-none}"
+    case "$SEED" in
+      drive)
+        wait_for 10 test -b /dev/sr0
+        timeout 30 /bin/seedwell-fetch --config-drive /dev/sr0 --offline --firmware-seed none >/tmp/fw.out 2>&1 ;;
+      smbios)
+        timeout 30 /bin/seedwell-fetch --no-config-drive --firmware-seed smbios >/tmp/fw.out 2>&1 ;;
+    esac
+    say "bench_fetch_exit=$? t=$(cut -d' ' -f1 /proc/uptime)"
     sed 's/^/bench: /' /tmp/fw.out 2>/dev/null
   fi
   head -c 16 /dev/random >/dev/null   # returns once the CRNG is ready
+  say "crng_init=$(crng_ready)"
+  finish
+fi
+
+if [ "$MODE" = hostrng ]; then
+  # Nova's path: virtio-rng on QEMU's rng-random backend reading seedwell's host-wide FIFO, no
+  # network, no drive. 256 bytes, then 16 reads of 64 bytes 0.25 s apart, each line with the
+  # guest's uptime; the host may restart seedwell meanwhile. Each read is bounded by 30 s.
+  RNG_FILE=/sys/class/misc/hw_random/rng_current
+  wait_for 10 grep -q virtio "$RNG_FILE" 2>/dev/null
+  say "rng_current=$(cat "$RNG_FILE" 2>/dev/null || echo none)"
+  say "hwrng_bytes=$(timeout 20 head -c 256 /dev/hwrng 2>/dev/null | wc -c)"
+  say "hwrng_loop=start"
+  i=0
+  while [ $i -lt 16 ]; do
+    b=$(timeout 30 head -c 64 /dev/hwrng 2>/dev/null | wc -c)
+    say "hwrng_tick=$i bytes=$b t=$(cut -d' ' -f1 /proc/uptime)"
+    i=$((i + 1))
+    sleep 0.25
+  done
+  say "hwrng_loop=end"
   say "crng_init=$(crng_ready)"
   finish
 fi
