@@ -42,7 +42,7 @@ def new_instance(conn, token):
     iid = str(uuid.uuid4())
     status, payload = call(conn, "POST", "/v1/instances", token, {
         "id": iid, "project_id": "bench",
-        "rate_limit": {"bytes_per_second": 1 << 40, "burst_bytes": 1 << 40}})
+        "rate_limit": {"bytes_per_second": 1 << 30, "burst_bytes": 1 << 30}})
     if status != 201:
         sys.exit(f"create: HTTP {status}: {payload[:200]!r}")
     return iid, json.loads(payload)["token"]
