@@ -31,9 +31,10 @@ Dispenser::Dispenser(EntropyService& entropy, Registry& registry, RateLimiter& l
 
 BucketLimits Dispenser::LimitsFor(const Instance& instance) const {
   if (instance.rate_limit) {
-    return {instance.rate_limit->bytes_per_second, instance.rate_limit->burst_bytes};
+    return limiter_.ShareOf(
+        {instance.rate_limit->bytes_per_second, instance.rate_limit->burst_bytes});
   }
-  return default_limits_;
+  return limiter_.ShareOf(default_limits_);
 }
 
 std::uint64_t Dispenser::ChargeFor(std::uint64_t bytes, const BucketLimits& limits) const {

@@ -45,7 +45,8 @@ class Dispenser {
             BucketLimits default_limits, Family<Counter>* bytes_issued = nullptr,
             Family<Counter>* refusals = nullptr, std::uint64_t min_charge_bytes = 0);
 
-  // LimitsFor returns the bucket limits that apply to |instance|.
+  // LimitsFor returns the bucket limits that apply to |instance| in this process: its budget (its
+  // own rate_limit, else the default), divided among the live replicas (RateLimiter::ShareOf).
   BucketLimits LimitsFor(const Instance& instance) const;
 
   // ChargeFor returns what a draw of |bytes| costs a bucket with |limits|: |bytes|, raised to the

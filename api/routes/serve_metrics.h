@@ -1,9 +1,10 @@
 // ServeMetrics: the Prometheus metrics of `seedwell serve`: HTTP requests by listener, route and
 // status with latency histograms; bytes issued and rate-limit refusals by transport; entropy
 // sources' health, failures (by health test) and bytes; DRBG state and reseeds; instances by
-// state. Request metrics are updated by the listeners' observers and the Dispenser; the rest is
-// read at scrape time, counters advancing to the cumulative totals the entropy core keeps
-// (Counter::AdvanceTo), so they never go down. docs/metrics.md lists every metric.
+// state; the cluster's replicas (live, down) as this replica sees them. Request metrics are updated
+// by the listeners' observers and the Dispenser; the rest is read at scrape time, counters
+// advancing to the cumulative totals the entropy core keeps (Counter::AdvanceTo), so they never go
+// down. docs/metrics.md lists every metric.
 #pragma once
 
 #include <string>
@@ -47,6 +48,8 @@ class ServeMetrics {
   Family<Counter>& drbg_reseeds_;
   Family<Counter>& drbg_reseed_failures_;
   Family<Gauge>& instances_;
+  Family<Gauge>& cluster_replicas_;
+  Family<Gauge>& cluster_stale_;
 };
 
 }  // namespace seedwell
