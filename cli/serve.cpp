@@ -212,7 +212,8 @@ int RunServe(ServeConfig config) {
     Dispenser dispenser(**entropy, registry, limiter,
                         {config.rate_bytes_per_second, config.rate_burst_bytes},
                         &serve_metrics.bytes_issued(), &serve_metrics.rate_limit_refusals(),
-                        config.rate_min_charge_bytes);
+                        config.rate_min_charge_bytes, Dispenser::kDefaultMaxPendingUsage,
+                        &serve_metrics.usage_dropped());
     UsageFlusher flusher(dispenser);
     // This replica in the cluster: heartbeats, the live set, and its share of every budget.
     auto membership = Membership::Start(*store, limiter,

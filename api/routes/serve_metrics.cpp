@@ -26,6 +26,10 @@ ServeMetrics::ServeMetrics(MetricsRegistry& registry)
           "Requests refused (HTTP 429, EGD empty reply) or held back (EGD blocking read) by a "
           "rate limit, by transport",
           {"transport"})),
+      usage_dropped_(registry.AddCounter(
+          "seedwell_usage_dropped_bytes_total",
+          "Usage bytes not recorded: issued to an instance first seen while the pending-usage "
+          "buffer was full (the store away for long)")),
       source_healthy_(registry.AddGauge("seedwell_source_healthy",
                                         "1 if the entropy source is healthy, else 0", {"source"})),
       source_disabled_(registry.AddGauge(

@@ -31,6 +31,10 @@ class ServeMetrics {
   // Dispenser updates it).
   Family<Counter>& rate_limit_refusals() { return rate_limit_refusals_; }
 
+  // usage_dropped counts usage bytes dropped past the Dispenser's pending-usage bound (the
+  // Dispenser updates it).
+  Counter& usage_dropped() { return usage_dropped_.Get(); }
+
   // Refresh copies the current state of sources, DRBG and store into the scrape-time gauges.
   void Refresh(AppContext& ctx);
 
@@ -39,6 +43,7 @@ class ServeMetrics {
   Family<Histogram>& latency_;
   Family<Counter>& bytes_issued_;
   Family<Counter>& rate_limit_refusals_;
+  Family<Counter>& usage_dropped_;
   Family<Gauge>& source_healthy_;
   Family<Gauge>& source_disabled_;
   Family<Gauge>& source_bytes_;

@@ -88,6 +88,7 @@ for s in $(jq -r '.sources[].name' <<<"$RESP"); do
 done
 check "no gauge named like the old source failures" bash -c "! grep -q '^seedwell_source_failures{' '$SW_TMP/metrics.txt'"
 check "cluster replicas are a gauge" typed seedwell_cluster_replicas gauge
+check "usage dropped is a counter, at 0" test "$(sample seedwell_usage_dropped_bytes_total)" = 0
 check "with SQLite the cluster is this process: one live replica" \
   test "$(sample 'seedwell_cluster_replicas{state="live"}')" = 1
 check "with SQLite no replica is down" test "$(sample 'seedwell_cluster_replicas{state="down"}')" = 0

@@ -336,6 +336,30 @@ check "metrics: the killed replica counts as down" grep -qx 'seedwell_cluster_re
 # D's row stays (it could not remove it) until an hour of silence; drop D from the PIDs to stop.
 alive=(); for pid in "${REPLICA_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive+=("$pid"); done
 REPLICA_PIDS=("${alive[@]}")
+
+# Usage accumulated while PostgreSQL is away is written when it returns (the pending-usage buffer;
+# nothing dropped below its bound).
+U_ID=3e0c0b0d-6a22-4a17-9c1d-0e1f0a5b6c7d
+via A POST /v1/instances "{\"id\":\"$U_ID\",\"project_id\":\"demo\"}"; expect_status "create the usage instance" 201
+U_TOKEN=$(jq -r .token <<<"$RESP")
+guest A "$U_TOKEN" "bytes=100"; check "usage instance served (warm cache)" test "$G_STATUS" = 200
+bash "$SW_SOURCE_DIR/tests/testutil/pg_test_server.sh" pause "$PGDIR"
+served=0
+for i in $(seq 1 10); do guest A "$U_TOKEN" "bytes=100"; [ "$G_STATUS" = 200 ] && served=$((served + 1)); done
+check "database away: the cached guest is served (${served}/10)" test "$served" = 10
+sleep 2.5   # two or more flushes fail meanwhile
+check "database away: the flush failed and kept the usage" grep -q "event=usage_flush_failed id=$U_ID" "$SW_TMP/A.log"
+bash "$SW_SOURCE_DIR/tests/testutil/pg_test_server.sh" resume "$PGDIR"
+usage_total=""
+for i in $(seq 1 100); do
+  via A GET "/v1/instances/$U_ID/usage"
+  usage_total=$(jq -r '.bytes_issued // empty' <<<"$RESP")
+  [ "$usage_total" = 1100 ] && break
+  sleep 0.1
+done
+check "usage served while the database was away is written when it returns (${usage_total} of 1100 B)" test "$usage_total" = 1100
+via A GET /metrics
+check "metrics: no usage dropped below the bound" grep -qx 'seedwell_usage_dropped_bytes_total 0' <<<"$RESP"
 # ---------------------------------------------------------------------------------------------
 
 for pid in "${REPLICA_PIDS[@]}"; do kill -TERM "$pid"; wait "$pid" || true; done

@@ -101,6 +101,7 @@ TEST(RateLimiterTest, ConcurrentAcquiresNeverOverspend) {
   RateLimiter limiter(clock, kNoGlobalCap);
   std::atomic<int> granted{0};
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 100; ++i) {

@@ -20,7 +20,7 @@ namespace {
 
 std::string IdFor(int n) {
   char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "00000000-0000-4000-8000-%012d", n);
+  (void)std::snprintf(buffer, sizeof buffer, "00000000-0000-4000-8000-%012d", n);
   return buffer;
 }
 
@@ -93,6 +93,7 @@ TYPED_TEST(StoreContractTest, ConcurrentCreatesOfOneIdExactlyOneWins) {
   std::atomic<int> wins{0};
   std::atomic<int> already{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       auto created = this->store_->Create(MakeInstance(7), HashFor(100 + t));
