@@ -224,7 +224,7 @@ int RunServe(ServeConfig config) {
                                                       .started_at_ms = NowUnixMs(),
                                                       .last_heartbeat_ms = 0,
                                                       .live = false},
-                                        [ring = keys->get()] {
+                                        [ring = keys.get()] {
                                           const auto key = ring->ActiveKey();
                                           return key ? key->kid() : std::string();
                                         });
