@@ -25,11 +25,13 @@
 #include "cli/entropy_flags.h"
 #include "cli/host_rng_config.h"
 #include "cli/key_ring_setup.h"
+#include "cli/replica_identity.h"
 #include "cli/state_dir.h"
 #include "cli/store_setup.h"
 #include "crypto/self_test.h"
 #include "service/dispenser.h"
 #include "service/key_ring_refresher.h"
+#include "service/membership.h"
 #include "service/rate_limiter.h"
 #include "service/vm_fork_watcher.h"
 
@@ -210,8 +212,24 @@ int RunServe(ServeConfig config) {
     Dispenser dispenser(**entropy, registry, limiter,
                         {config.rate_bytes_per_second, config.rate_burst_bytes},
                         &serve_metrics.bytes_issued(), &serve_metrics.rate_limit_refusals(),
-                        config.rate_min_charge_bytes);
+                        config.rate_min_charge_bytes, Dispenser::kDefaultMaxPendingUsage,
+                        &serve_metrics.usage_dropped());
     UsageFlusher flusher(dispenser);
+    // This replica in the cluster: heartbeats, the live set, and its share of every budget.
+    auto membership = Membership::Start(*store, limiter,
+                                        ReplicaRecord{.id = config.replica_id,
+                                                      .host = HostName(),
+                                                      .version = kVersion,
+                                                      .key_id = "",
+                                                      .started_at_ms = NowUnixMs(),
+                                                      .last_heartbeat_ms = 0,
+                                                      .live = false},
+                                        [ring = keys.get()] {
+                                          const auto key = ring->ActiveKey();
+                                          return key ? key->kid() : std::string();
+                                        });
+    spdlog::info("event=replica id={} live_replicas={}", config.replica_id,
+                 membership->View().live);
     AppContext ctx{.guest_options = config.guest,
                    .store = *store,
                    .registry = registry,
@@ -226,7 +244,8 @@ int RunServe(ServeConfig config) {
                    .vendordata = vendordata ? &*vendordata : nullptr,
                    .public_url = "",
                    .egd_socket_dir = config.egd.socket_dir,
-                   .egd_node = config.egd.node};
+                   .egd_node = config.egd.node,
+                   .membership = membership.get()};
 
     HttpServer guest(HttpOptionsFrom(config, config.max_connections));
     HttpServerOptions admin_options = HttpOptionsFrom(config, config.admin_max_connections);
@@ -283,6 +302,7 @@ int RunServe(ServeConfig config) {
     admin_thread.join();
     if (*egd) (*egd)->Stop();
     if (*host_rng) (*host_rng)->Stop();
+    membership->Stop();  // leaves the live set at once: the others take over its share
     flusher.Stop();
     change_feed.reset();
     key_refresher.reset();

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "cli/option_registration.h"
+#include "cli/replica_identity.h"
 #include "cli/store_setup.h"
 #include "crypto/conditioner.h"
 #include "crypto/egd_source.h"
@@ -112,6 +113,10 @@ void AddServeOptions(CLI::App& serve, ServeConfig& c) {
       "File of exactly 32 random bytes (head -c 32 /dev/urandom; not readable by others) "
       "sealing the signing keys stored in a PostgreSQL database; required with one, back it "
       "up with the database. With SQLite it is checked and unused (keys stay in STATE/keys)");
+  AddSetting(serve, "replica-id", c.replica_id,
+             "This process's name in the cluster (GET /v1/status, the replicas table; the Helm "
+             "chart sets the pod name): 1-128 printable characters, unique among the replicas "
+             "(default: hostname-<6 random hex digits>)");
   AddSetting(serve, "sources", c.sources,
              "Entropy sources to use: rdseed, rdrand, hwrng, kernel, upstream-egd (needs "
              "--upstream-egd); at least one hardware source, unless --allow-kernel-only or "
@@ -132,7 +137,8 @@ void AddServeOptions(CLI::App& serve, ServeConfig& c) {
              "Seconds past a due reseed before output stops (fail closed)")
       ->check(CLI::Range(0, 86400));
   AddSetting(serve, "rate-bytes-per-second", c.rate_bytes_per_second,
-             "Default per-instance entropy rate, bytes/s (an instance's rate_limit overrides it)")
+             "Default per-instance entropy rate, bytes/s (an instance's rate_limit overrides it); "
+             "a budget of the whole cluster: each of N live replicas enforces 1/N of it")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
   AddSetting(serve, "rate-burst-bytes", c.rate_burst_bytes, "Default per-instance burst, bytes")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
@@ -141,7 +147,8 @@ void AddServeOptions(CLI::App& serve, ServeConfig& c) {
              "asked for); never more than the bucket's burst")
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 20));
   AddSetting(serve, "global-rate-bytes-per-second", c.global_rate_bytes_per_second,
-             "Service-wide cap on entropy handed out, bytes/s (0: no cap)");
+             "Service-wide cap on entropy handed out, bytes/s (0: no cap); each of N live replicas "
+             "enforces 1/N of it");
   AddSetting(serve, "global-burst-bytes", c.global_burst_bytes, "Service-wide burst, bytes");
   AddSetting(serve, "http-threads", c.http_threads, "HTTP worker threads per listener")
       ->check(CLI::Range(1, 1024));
@@ -228,6 +235,8 @@ Result<void> FinishServeConfig(ServeConfig& c) {
     c.admin_token_file = DirOf(c.state_dir, "admin-token");
   }
   while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+  if (c.replica_id.empty()) c.replica_id = DefaultReplicaId();
+  SEEDWELL_RETURN_IF_ERROR(CheckReplicaId(c.replica_id));
   return {};
 }
 

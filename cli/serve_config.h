@@ -40,6 +40,7 @@ struct ServeConfig {
   // 32 raw bytes sealing the signing keys in a PostgreSQL database (required with one; checked
   // and unused with SQLite, whose key ring stays in STATE/keys).
   std::string key_encryption_key_file;
+  std::string replica_id;  // this process in the cluster; default: hostname-<6 random hex digits>
 
   // Entropy sources and the DRBG.
   std::vector<std::string> sources = {"rdseed", "rdrand", "hwrng", "kernel"};

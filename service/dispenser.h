@@ -11,6 +11,14 @@
 // (or, for EGD's blocking reads, held back) by a rate limit are counted per transport in the
 // optional refusals family, which operators alert on.
 //
+// The pending usage is bounded: at most |max_pending_usage| (instance, transport) entries wait
+// for a flush (kDefaultMaxPendingUsage, about 6 MB). While the store is away (PostgreSQL
+// restarting) usage keeps accumulating in them and is written when it returns; an entry already
+// pending keeps counting (saturating), so only the usage of an instance and transport first seen
+// while the buffer is full is dropped: the guest is still served, its bytes are not counted in
+// its usage, and they are added to the optional usage_dropped counter and logged at the next
+// flush.
+//
 // Every draw costs its bucket at least a minimum charge (--rate-min-charge-bytes, 64 by default):
 // what a request costs the service (a signature, a DRBG call, a round trip) does not shrink with
 // the bytes asked for, so `bytes=1` must not buy 64 times as many requests as `bytes=64`. Usage
@@ -18,6 +26,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -41,11 +50,18 @@ class Dispenser {
   // |default_limits|) at least |min_charge_bytes| a draw (see the top of this file; 0: exactly
   // the bytes) and records usage in |registry|; |bytes_issued| and |refusals| (both labelled by
   // transport) may be null. All must outlive it.
+  // |max_pending_usage| bounds the usage waiting for a flush and |usage_dropped| (may be null)
+  // counts the bytes dropped past it (see the top of this file).
   Dispenser(EntropyService& entropy, Registry& registry, RateLimiter& limiter,
             BucketLimits default_limits, Family<Counter>* bytes_issued = nullptr,
-            Family<Counter>* refusals = nullptr, std::uint64_t min_charge_bytes = 0);
+            Family<Counter>* refusals = nullptr, std::uint64_t min_charge_bytes = 0,
+            std::size_t max_pending_usage = kDefaultMaxPendingUsage,
+            Counter* usage_dropped = nullptr);
 
-  // LimitsFor returns the bucket limits that apply to |instance|.
+  static constexpr std::size_t kDefaultMaxPendingUsage = 65536;
+
+  // LimitsFor returns the bucket limits that apply to |instance| in this process: its budget (its
+  // own rate_limit, else the default), divided among the live replicas (RateLimiter::ShareOf).
   BucketLimits LimitsFor(const Instance& instance) const;
 
   // ChargeFor returns what a draw of |bytes| costs a bucket with |limits|: |bytes|, raised to the
@@ -74,9 +90,13 @@ class Dispenser {
   void RecordRefusal(UsageTransport transport);
 
   // FlushUsage writes the usage summed since the last flush to the registry, one record per
-  // instance and transport. Failures are logged and the bytes kept for the next flush, except for
-  // an instance deleted meanwhile, whose bytes are dropped.
+  // instance and transport. Failures are logged and the bytes kept for the next flush (within
+  // the bound), except for an instance deleted meanwhile, whose bytes are dropped. The first
+  // kUnavailable (the database is away) ends the flush: the rest is kept without being tried.
   void FlushUsage();
+
+  // PendingUsageEntries returns how many (instance, transport) entries wait for a flush.
+  std::size_t PendingUsageEntries();
 
  private:
   EntropyService& entropy_;
@@ -89,7 +109,14 @@ class Dispenser {
   std::mutex usage_mu_;
   // UsageKey is (instance id, transport).
   using UsageKey = std::pair<std::string, UsageTransport>;
+  // AddPending adds |bytes| to |key|'s pending usage, or drops them when |key| is new and the
+  // buffer is full. Callers hold usage_mu_.
+  void AddPending(const UsageKey& key, std::uint64_t bytes);
+
+  const std::size_t max_pending_usage_;
+  Counter* usage_dropped_;
   std::map<UsageKey, std::uint64_t> pending_usage_;  // guarded by usage_mu_
+  std::uint64_t dropped_since_flush_ = 0;            // guarded by usage_mu_
 };
 
 }  // namespace seedwell

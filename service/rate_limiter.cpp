@@ -21,11 +21,11 @@ RateLimiter::RateLimiter(const Clock& clock, BucketLimits global)
 void RateLimiter::Refill(Bucket& bucket, const BucketLimits& limits, Clock::TimePoint now) {
   const double elapsed = std::chrono::duration<double>(now - bucket.updated).count();
   if (elapsed > 0) {
-    bucket.tokens =
-        std::min(static_cast<double>(limits.burst_bytes),
-                 bucket.tokens + elapsed * static_cast<double>(limits.bytes_per_second));
+    bucket.tokens += elapsed * static_cast<double>(limits.bytes_per_second);
     bucket.updated = now;
   }
+  // Clamped even without refill: the burst shrinks when replicas join (SetShare).
+  bucket.tokens = std::min(static_cast<double>(limits.burst_bytes), bucket.tokens);
 }
 
 std::chrono::milliseconds RateLimiter::WaitFor(const Bucket& bucket, const BucketLimits& limits,
@@ -34,6 +34,17 @@ std::chrono::milliseconds RateLimiter::WaitFor(const Bucket& bucket, const Bucke
   const double missing = static_cast<double>(bytes) - bucket.tokens;
   const double ms = std::ceil(missing * 1000.0 / static_cast<double>(limits.bytes_per_second));
   return std::chrono::milliseconds(std::max<std::int64_t>(1, static_cast<std::int64_t>(ms)));
+}
+
+void RateLimiter::SetShare(std::uint32_t replicas) {
+  replicas_.store(std::max<std::uint32_t>(1, replicas), std::memory_order_relaxed);
+}
+
+BucketLimits RateLimiter::ShareOf(const BucketLimits& limits) const {
+  const std::uint64_t n = Replicas();
+  if (Unlimited(limits) || n <= 1) return limits;
+  return {std::max<std::uint64_t>(1, limits.bytes_per_second / n),
+          std::max<std::uint64_t>(1, limits.burst_bytes / n)};
 }
 
 Acquisition RateLimiter::Acquire(std::string_view key, std::uint64_t bytes,
@@ -53,9 +64,10 @@ Acquisition RateLimiter::Acquire(std::string_view key, std::uint64_t bytes,
     }
   }
   if (!Unlimited(global_limits_)) {
-    Refill(global_, global_limits_, now);
+    const BucketLimits global = ShareOf(global_limits_);
+    Refill(global_, global, now);
     if (global_.tokens < static_cast<double>(bytes)) {
-      return {false, WaitFor(global_, global_limits_, bytes), true};
+      return {false, WaitFor(global_, global, bytes), true};
     }
     global_.tokens -= static_cast<double>(bytes);
   }

@@ -5,8 +5,14 @@
 // both the key's bucket and the global bucket hold them, and otherwise takes nothing and says how
 // long to wait until they would. Buckets idle longer than it takes to refill are forgotten, so
 // memory stays bounded by the number of active keys. Time comes from an injected Clock.
+//
+// Replicas: N `seedwell serve` processes sharing one database must not grant N times a budget.
+// Each enforces its share, budget / N (rate and burst alike), N being the live replicas
+// (service/membership.h sets it with SetShare). A client spread over the replicas by a load
+// balancer gets its whole budget; one pinned to a single replica gets 1/N of it (docs/replicas.md).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -39,8 +45,20 @@ class RateLimiter {
   RateLimiter(const Clock& clock, BucketLimits global);
 
   // Acquire takes |bytes| from |key|'s bucket (created full with |limits| on first use; its limits
-  // follow |limits| on every call) and from the global bucket, or from neither. Thread-safe.
+  // follow |limits| on every call, which callers take from ShareOf) and from the global bucket
+  // (this process's share of the global cap), or from neither. Thread-safe.
   Acquisition Acquire(std::string_view key, std::uint64_t bytes, const BucketLimits& limits);
+
+  // SetShare makes this process enforce 1/|replicas| of every budget (0 counts as 1): the
+  // global cap inside Acquire, instance budgets through ShareOf. Thread-safe.
+  void SetShare(std::uint32_t replicas);
+
+  // Replicas returns the divisor last set by SetShare (1 at first).
+  std::uint32_t Replicas() const { return replicas_.load(std::memory_order_relaxed); }
+
+  // ShareOf returns this process's share of |limits|: both rate and burst divided by Replicas()
+  // (rounded down, at least 1 byte); unlimited stays unlimited.
+  BucketLimits ShareOf(const BucketLimits& limits) const;
 
   // TrackedKeys returns how many buckets are held (for tests and metrics).
   std::size_t TrackedKeys() const;
@@ -57,6 +75,7 @@ class RateLimiter {
 
   const Clock& clock_;
   const BucketLimits global_limits_;
+  std::atomic<std::uint32_t> replicas_{1};
   mutable std::mutex mu_;
   Bucket global_;
   std::unordered_map<std::string, Bucket> buckets_;

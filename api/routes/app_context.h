@@ -12,6 +12,7 @@
 #include "service/credentials.h"
 #include "service/dispenser.h"
 #include "service/entropy_service.h"
+#include "service/membership.h"
 #include "service/metrics.h"
 #include "service/registry.h"
 #include "service/store/store.h"
@@ -40,6 +41,8 @@ struct AppContext {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::string egd_socket_dir;  // where per-instance EGD sockets live; empty without any
   std::string egd_node;        // --node: only instances on this host have a socket; empty: all
+  // This replica's view of the cluster (GET /v1/status, /metrics); null in tests without one.
+  const Membership* membership = nullptr;
 };
 
 }  // namespace seedwell

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "api/routes/app_context.h"
 #include "api/routes/metric_labels.h"
 
@@ -24,6 +26,10 @@ ServeMetrics::ServeMetrics(MetricsRegistry& registry)
           "Requests refused (HTTP 429, EGD empty reply) or held back (EGD blocking read) by a "
           "rate limit, by transport",
           {"transport"})),
+      usage_dropped_(registry.AddCounter(
+          "seedwell_usage_dropped_bytes_total",
+          "Usage bytes not recorded: issued to an instance first seen while the pending-usage "
+          "buffer was full (the store away for long)")),
       source_healthy_(registry.AddGauge("seedwell_source_healthy",
                                         "1 if the entropy source is healthy, else 0", {"source"})),
       source_disabled_(registry.AddGauge(
@@ -51,7 +57,15 @@ ServeMetrics::ServeMetrics(MetricsRegistry& registry)
           "seedwell_drbg_reseed_failures_total",
           "Failed reseed attempts of the root DRBG (no seed met the seeding policy)")),
       instances_(
-          registry.AddGauge("seedwell_instances", "Registered instances by state", {"state"})) {}
+          registry.AddGauge("seedwell_instances", "Registered instances by state", {"state"})),
+      cluster_replicas_(registry.AddGauge(
+          "seedwell_cluster_replicas",
+          "Replicas registered in the store, by state (live: heartbeat within 3 s; down: silent "
+          "since); each replica enforces 1/live of every rate-limit budget",
+          {"state"})),
+      cluster_stale_(registry.AddGauge("seedwell_cluster_view_stale",
+                                       "1 while this replica's last heartbeat or listing of the "
+                                       "replicas failed (it keeps its last view and share)")) {}
 
 void ServeMetrics::ObserveRequest(const std::string& listener, const RequestRecord& r) {
   // Labels come from fixed sets (metric_labels.h): a peer's invented method is "other".
@@ -88,6 +102,14 @@ void ServeMetrics::Refresh(AppContext& ctx) {
   if (auto counts = ctx.registry.CountByState()) {
     instances_.WithLabels({"active"}).Set(static_cast<double>(counts->active));
     instances_.WithLabels({"revoked"}).Set(static_cast<double>(counts->revoked));
+  }
+  if (ctx.membership != nullptr) {
+    const ClusterView view = ctx.membership->View();
+    const auto down = std::count_if(view.replicas.begin(), view.replicas.end(),
+                                    [](const ReplicaRecord& r) { return !r.live; });
+    cluster_replicas_.WithLabels({"live"}).Set(static_cast<double>(view.live));
+    cluster_replicas_.WithLabels({"down"}).Set(static_cast<double>(down));
+    cluster_stale_.Get().Set(view.stale ? 1 : 0);
   }
 }
 

@@ -1,9 +1,10 @@
 // ServeMetrics: the Prometheus metrics of `seedwell serve`: HTTP requests by listener, route and
 // status with latency histograms; bytes issued and rate-limit refusals by transport; entropy
 // sources' health, failures (by health test) and bytes; DRBG state and reseeds; instances by
-// state. Request metrics are updated by the listeners' observers and the Dispenser; the rest is
-// read at scrape time, counters advancing to the cumulative totals the entropy core keeps
-// (Counter::AdvanceTo), so they never go down. docs/metrics.md lists every metric.
+// state; the cluster's replicas (live, down) as this replica sees them. Request metrics are updated
+// by the listeners' observers and the Dispenser; the rest is read at scrape time, counters
+// advancing to the cumulative totals the entropy core keeps (Counter::AdvanceTo), so they never go
+// down. docs/metrics.md lists every metric.
 #pragma once
 
 #include <string>
@@ -30,6 +31,10 @@ class ServeMetrics {
   // Dispenser updates it).
   Family<Counter>& rate_limit_refusals() { return rate_limit_refusals_; }
 
+  // usage_dropped counts usage bytes dropped past the Dispenser's pending-usage bound (the
+  // Dispenser updates it).
+  Counter& usage_dropped() { return usage_dropped_.Get(); }
+
   // Refresh copies the current state of sources, DRBG and store into the scrape-time gauges.
   void Refresh(AppContext& ctx);
 
@@ -38,6 +43,7 @@ class ServeMetrics {
   Family<Histogram>& latency_;
   Family<Counter>& bytes_issued_;
   Family<Counter>& rate_limit_refusals_;
+  Family<Counter>& usage_dropped_;
   Family<Gauge>& source_healthy_;
   Family<Gauge>& source_disabled_;
   Family<Gauge>& source_bytes_;
@@ -47,6 +53,8 @@ class ServeMetrics {
   Family<Counter>& drbg_reseeds_;
   Family<Counter>& drbg_reseed_failures_;
   Family<Gauge>& instances_;
+  Family<Gauge>& cluster_replicas_;
+  Family<Gauge>& cluster_stale_;
 };
 
 }  // namespace seedwell

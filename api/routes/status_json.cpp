@@ -40,6 +40,23 @@ nlohmann::json ReadinessChecks(AppContext& ctx) {
           {"keys", ctx.keys.ActiveKey() != nullptr}};
 }
 
+nlohmann::json ClusterToJson(const ClusterView& view) {
+  nlohmann::json replicas = nlohmann::json::array();
+  for (const auto& r : view.replicas) {
+    replicas.push_back({{"id", r.id},
+                        {"host", r.host},
+                        {"version", r.version},
+                        {"key_id", r.key_id},
+                        {"started_at", FormatRfc3339(r.started_at_ms)},
+                        {"last_heartbeat", FormatRfc3339(r.last_heartbeat_ms)},
+                        {"live", r.live}});
+  }
+  return {{"replica_id", view.self_id},
+          {"live_replicas", view.live},
+          {"stale", view.stale},
+          {"replicas", replicas}};
+}
+
 nlohmann::json StatusToJson(AppContext& ctx) {
   using std::chrono::duration_cast;
   using std::chrono::seconds;
@@ -63,13 +80,15 @@ nlohmann::json StatusToJson(AppContext& ctx) {
   }
   const auto checks = ReadinessChecks(ctx);
   const auto key = ctx.keys.ActiveKey();
-  return {{"version", kVersion},
-          {"uptime_seconds", duration_cast<seconds>(now - ctx.started).count()},
-          {"ready", checks["drbg"] && checks["store"] && checks["keys"]},
-          {"sources", sources},
-          {"drbg", drbg},
-          {"store", store},
-          {"active_key_id", key ? key->kid() : ""}};
+  nlohmann::json status = {{"version", kVersion},
+                           {"uptime_seconds", duration_cast<seconds>(now - ctx.started).count()},
+                           {"ready", checks["drbg"] && checks["store"] && checks["keys"]},
+                           {"sources", sources},
+                           {"drbg", drbg},
+                           {"store", store},
+                           {"active_key_id", key ? key->kid() : ""}};
+  if (ctx.membership != nullptr) status["cluster"] = ClusterToJson(ctx.membership->View());
+  return status;
 }
 
 }  // namespace seedwell

@@ -18,7 +18,12 @@ nlohmann::json KeysToJson(const std::vector<PublicKeyInfo>& keys);
 // permanent_failures, resets and last_failure (null if none).
 nlohmann::json SourceToJson(const SourceStatus& source);
 
-// StatusToJson renders /v1/status: version, uptime, readiness, sources, DRBG, store, active key.
+// ClusterToJson renders the cluster as this replica sees it: {"replica_id", "live_replicas",
+// "stale", "replicas": [{id, host, version, key_id, started_at, last_heartbeat, live}...]}.
+nlohmann::json ClusterToJson(const ClusterView& view);
+
+// StatusToJson renders /v1/status: version, uptime, readiness, sources, DRBG, store, active key,
+// and the cluster (when the context has a Membership).
 nlohmann::json StatusToJson(AppContext& ctx);
 
 // ReadinessChecks renders {"drbg": bool, "store": bool, "keys": bool}; ready when all are true.

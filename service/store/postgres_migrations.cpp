@@ -16,7 +16,8 @@ namespace {
 // Version 2: instances.host, the compute node an instance runs on (NULL: not placed), and the
 // index the node agents list their instances by (`seedwell serve --node`).
 // Version 3: signing_keys, the replicas' shared key ring (postgres_key_ring.h).
-constexpr std::array<const char*, 3> kMigrations = {
+// Version 4: replicas, cluster membership (service/membership.h).
+constexpr std::array<const char*, 4> kMigrations = {
     R"sql(
 CREATE TABLE instances (
   id text COLLATE "C" PRIMARY KEY,
@@ -74,6 +75,19 @@ CREATE TABLE signing_keys (
   CHECK ((state = 'retired') = (sealed_key IS NULL))
 );
 CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (state) WHERE state = 'active';
+)sql",
+    // Cluster membership: one row per `seedwell serve` replica, heartbeated about once a second
+    // with the server's clock (service/membership.h); a clean shutdown deletes its row, and rows
+    // silent for an hour are forgotten by the live replicas' heartbeats.
+    R"sql(
+CREATE TABLE replicas (
+  id text COLLATE "C" PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 128),
+  host text NOT NULL,
+  version text NOT NULL,
+  key_id text NOT NULL,
+  started_at_ms bigint NOT NULL,
+  last_heartbeat_ms bigint NOT NULL
+);
 )sql",
 };
 

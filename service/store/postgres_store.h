@@ -72,6 +72,11 @@ class PostgresStore final : public Store {
   Result<StateCounts> CountByState() override;
   Result<void> RecordConfigDriveBuild(const ConfigDriveBuild& build) override;
   Result<std::vector<ConfigDriveBuild>> ListConfigDriveBuilds(std::string_view id) override;
+  // The replica table (postgres_replicas.cpp): stamped with the server's clock.
+  Result<void> Heartbeat(const ReplicaRecord& replica,
+                         std::chrono::milliseconds forget_after) override;
+  Result<std::vector<ReplicaRecord>> ListReplicas(std::chrono::milliseconds live_within) override;
+  Result<void> RemoveReplica(std::string_view id) override;
   Result<void> Ping() override;
 
   // origin is this store's random id in change notices (see the top of this file).

@@ -400,6 +400,22 @@ Result<std::vector<ConfigDriveBuild>> SqliteStore::ListConfigDriveBuilds(std::st
   return builds;
 }
 
+Result<void> SqliteStore::Heartbeat(const ReplicaRecord& replica,
+                                    std::chrono::milliseconds forget_after) {
+  replicas_.Heartbeat(replica, forget_after);
+  return {};
+}
+
+Result<std::vector<ReplicaRecord>> SqliteStore::ListReplicas(
+    std::chrono::milliseconds live_within) {
+  return replicas_.List(live_within);
+}
+
+Result<void> SqliteStore::RemoveReplica(std::string_view id) {
+  replicas_.Remove(id);
+  return {};
+}
+
 Result<void> SqliteStore::Ping() {
   const std::lock_guard lock(mutex_);
   auto result = Exec(kPing);

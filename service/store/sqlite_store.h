@@ -19,6 +19,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "service/store/local_replicas.h"
 #include "service/store/store.h"
 
 struct sqlite3;
@@ -54,6 +55,12 @@ class SqliteStore final : public Store {
   Result<StateCounts> CountByState() override;
   Result<void> RecordConfigDriveBuild(const ConfigDriveBuild& build) override;
   Result<std::vector<ConfigDriveBuild>> ListConfigDriveBuilds(std::string_view id) override;
+  // The replica table is kept in memory (service/store/local_replicas.h): with SQLite the
+  // cluster is this process alone.
+  Result<void> Heartbeat(const ReplicaRecord& replica,
+                         std::chrono::milliseconds forget_after) override;
+  Result<std::vector<ReplicaRecord>> ListReplicas(std::chrono::milliseconds live_within) override;
+  Result<void> RemoveReplica(std::string_view id) override;
   Result<void> Ping() override;
 
  private:
@@ -75,6 +82,7 @@ class SqliteStore final : public Store {
   std::mutex mutex_;
   sqlite3* db_;
   std::unordered_map<const char*, sqlite3_stmt*> statements_;
+  LocalReplicas replicas_;
 };
 
 }  // namespace seedwell

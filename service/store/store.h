@@ -11,6 +11,7 @@
 //   - Inputs are already validated (see NormalizeInstance); the store does not re-validate.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -74,6 +75,20 @@ struct ConfigDriveBuild {
   bool operator==(const ConfigDriveBuild&) const = default;
 };
 
+// ReplicaRecord is one `seedwell serve` process registered in the store (cluster membership,
+// service/membership.h). Replicas sharing one PostgreSQL database see each other; an SQLite store
+// only ever holds the process that opened it.
+struct ReplicaRecord {
+  std::string id;       // --replica-id, unique in the cluster
+  std::string host;     // the machine (or pod) it runs on
+  std::string version;  // seedwell's version
+  std::string key_id;   // the id of its active signing key
+  std::int64_t started_at_ms = 0;
+  std::int64_t last_heartbeat_ms = 0;  // stamped by the store's clock on every Heartbeat
+  bool live = false;                   // set by ListReplicas
+  bool operator==(const ReplicaRecord&) const = default;
+};
+
 // Store is the abstract persistence interface described at the top of this file.
 class Store {
  public:
@@ -133,6 +148,21 @@ class Store {
   // ListConfigDriveBuilds returns the instance's audit records, oldest first, at most
   // kMaxConfigDriveBuildsListed (the newest ones). An unknown id yields an empty list.
   virtual Result<std::vector<ConfigDriveBuild>> ListConfigDriveBuilds(std::string_view id) = 0;
+
+  // Heartbeat registers |replica| (every field but last_heartbeat_ms and live), or refreshes its
+  // row if |replica.id| is registered, and stamps last_heartbeat_ms with the store's clock
+  // (PostgreSQL: the server's, so replicas whose clocks disagree still judge liveness alike). It
+  // also forgets the other replicas silent for longer than |forget_after|.
+  virtual Result<void> Heartbeat(const ReplicaRecord& replica,
+                                 std::chrono::milliseconds forget_after) = 0;
+
+  // ListReplicas returns every registered replica in id order, each live when its last heartbeat
+  // is at most |live_within| old by the store's clock.
+  virtual Result<std::vector<ReplicaRecord>> ListReplicas(
+      std::chrono::milliseconds live_within) = 0;
+
+  // RemoveReplica deletes the replica |id| (a clean shutdown); success if there was none.
+  virtual Result<void> RemoveReplica(std::string_view id) = 0;
 
   // Ping checks the database answers a trivial query; kUnavailable if not (for /readyz).
   virtual Result<void> Ping() = 0;

@@ -22,7 +22,7 @@ MONITORING=(--api-versions monitoring.coreos.com/v1/ServiceMonitor
             --api-versions monitoring.coreos.com/v1/PrometheusRule)
 # Settings the replicas work adds to `seedwell serve` (issue 13 builds on it): wired by the chart,
 # tolerated while `seedwell serve --help` does not list them yet, checked like the rest once it does.
-PENDING_FLAGS="replica-id"
+PENDING_FLAGS=""
 # Counters announced by concurrent work; the dashboard queries them beside today's gauges.
 PENDING_METRICS=seedwell_rate_limit_refusals_total,seedwell_drbg_reseeds_total,seedwell_source_failures_total,seedwell_health_test_failures_total
 

@@ -87,6 +87,12 @@ for s in $(jq -r '.sources[].name' <<<"$RESP"); do
   done
 done
 check "no gauge named like the old source failures" bash -c "! grep -q '^seedwell_source_failures{' '$SW_TMP/metrics.txt'"
+check "cluster replicas are a gauge" typed seedwell_cluster_replicas gauge
+check "usage dropped is a counter, at 0" test "$(sample seedwell_usage_dropped_bytes_total)" = 0
+check "with SQLite the cluster is this process: one live replica" \
+  test "$(sample 'seedwell_cluster_replicas{state="live"}')" = 1
+check "with SQLite no replica is down" test "$(sample 'seedwell_cluster_replicas{state="down"}')" = 0
+check "status shows the cluster of one" jq -e '.cluster.live_replicas == 1 and (.cluster.replicas | length) == 1 and .cluster.replicas[0].live and .cluster.replicas[0].id == .cluster.replica_id' <<<"$RESP"
 check "egd latency is a histogram" typed seedwell_egd_request_duration_seconds histogram
 check "egd blocking reads observed" at_least 'seedwell_egd_request_duration_seconds_count{command="read_blocking"}' 2
 check "egd +Inf bucket equals the count" test \

@@ -9,6 +9,10 @@
 # a start with a wrong password, a password in the URL, an unreachable server or a newer schema
 # fails with one message and exit status 1; PostgreSQL
 # restarting under the replicas: cached guests served, admin writes 503, ready again within 5 s.
+# Membership and rate limits (its own section at the end): every replica sees the others live in
+# /v1/status and /metrics; a client spread over three replicas for 10 s gets the instance's budget
+# within 10%, not three times it; a fourth replica leaving cleanly, then killed with SIGKILL under
+# load, drops out of the live set within 5 s while the others serve with zero errors.
 source "$(dirname "$0")/lib.sh"
 
 not() { ! "$@"; }
@@ -230,6 +234,133 @@ bad_start --database "$DB_URL" --database-password-file "$SW_TMP/pgpass"
 check "newer schema: exit 1" test "$BAD_STATUS" = 1
 check "newer schema: says upgrade" grep -q "newer than this seedwell" <<<"$BAD_LOG"
 psql_q seedwell "UPDATE seedwell_schema SET version = version - 1" >/dev/null
+
+# ---------------------------------------------------------------------------------------------
+# Membership and rate limits across replicas (issue 12; self-contained: needs only A, B and C
+# running, leaves them running). Every replica heartbeats once a second into the replicas table;
+# one silent for 3 s is not live; each enforces budget / live replicas.
+# cluster_of NAME: replica NAME's /v1/status cluster object into $CLUSTER.
+cluster_of() { via "$1" GET /v1/status; CLUSTER=$(jq -c .cluster <<<"$RESP"); }
+# live_on NAME: the live replica count replica NAME sees.
+live_on() { cluster_of "$1"; jq -r .live_replicas <<<"$CLUSTER"; }
+# wait_live NAME N: polls (up to 6 s) until replica NAME sees N live replicas.
+wait_live() {
+  local i
+  for i in $(seq 1 60); do [ "$(live_on "$1")" = "$2" ] && return 0; sleep 0.1; done
+  return 1
+}
+# replica_live ID: "true" or "false" for replica ID in $CLUSTER, "absent" when it is not listed.
+replica_live() { jq -r --arg id "$1" '[.replicas[] | select(.id == $id) | .live | tostring] | first // "absent"' <<<"$CLUSTER"; }
+SPREAD="python3 $SW_SOURCE_DIR/tests/integration/spread_client.py"
+
+for r in A B C; do check "$r sees three live replicas" wait_live "$r" 3; done
+cluster_of A
+check "status: A names itself and lists A, B, C with host, version, start and heartbeat" \
+  jq -e '(.replica_id | length) > 0 and (.replicas | length) == 3 and
+         all(.replicas[]; .live and (.host | length) > 0 and (.version | length) > 0 and
+             (.key_id | length) > 0 and (.started_at | test("^20")) and (.last_heartbeat | test("^20")))' \
+  <<<"$CLUSTER"
+check "the replicas table holds three rows" test "$(psql_q seedwell 'SELECT count(*) FROM replicas')" = 3
+via A GET /metrics
+check "metrics: seedwell_cluster_replicas{state=\"live\"} 3" grep -qx 'seedwell_cluster_replicas{state="live"} 3' <<<"$RESP"
+
+# Rate limits hold across the cluster: one instance with a budget of 6000 B/s and a burst of
+# 6000 B, a client spreading 300-byte requests over A, B and C for 10 s. Per-replica limits would
+# grant about three times the budget (burst + rate x elapsed); shares must stay within 10% of it.
+RL_ID=5e0d1b0d-8b44-4a28-8c3f-0e1f0a5b6c7d
+via A POST /v1/instances "{\"id\":\"$RL_ID\",\"project_id\":\"demo\",\"rate_limit\":{\"bytes_per_second\":6000,\"burst_bytes\":6000}}"
+expect_status "create the rate-limited instance" 201
+RL_TOKEN=$(jq -r .token <<<"$RESP")
+for r in B C; do via "$r" GET "/v1/instances/$RL_ID"; expect_status "$r reads the rate-limited instance" 200; done
+$SPREAD --token "$RL_TOKEN" --seconds 10 --bytes 300 --interval 0.01 --max-requests 3000 \
+  "$GUEST_A" "$GUEST_B" "$GUEST_C" >"$SW_TMP/spread.json"
+granted=$(jq -r .granted_bytes "$SW_TMP/spread.json")
+budget=$(jq -r '6000 + 6000 * .elapsed_s | floor' "$SW_TMP/spread.json")
+pct=$(( granted * 100 / budget ))
+echo "rate limit across 3 replicas: granted ${granted} B of a ${budget} B budget (${pct}%): $(jq -c '{requests, statuses, elapsed_s}' "$SW_TMP/spread.json")"
+check "across 3 replicas the bytes granted stay within 10% of the budget (${granted} of ${budget})" \
+  test "$granted" -le $(( budget * 110 / 100 )) -a "$granted" -ge $(( budget * 90 / 100 ))
+check "the spread client saw no errors" test "$(jq -r .errors "$SW_TMP/spread.json")" = 0
+
+# --replica-id: refused when not printable, taken from SEEDWELL_REPLICA_ID (the Helm chart sets
+# the pod name).
+status=0
+"$SW_BIN" serve --state-dir "$SW_TMP/state-bad-id" --guest-listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
+  --allow-kernel-only --replica-id 'has space' >"$SW_TMP/bad-id.log" 2>&1 || status=$?
+check "--replica-id with a space: exit 1" test "$status" = 1
+check "--replica-id with a space: says why" grep -q "replica-id must be printable" "$SW_TMP/bad-id.log"
+
+# A fourth replica D joins, leaves cleanly (its row removed at once), joins again and is killed
+# with SIGKILL under load: it drops out of the live set within a few seconds, and A, B and C keep
+# serving with zero errors.
+SEEDWELL_REPLICA_ID=replica-d start_replica D
+D_PID=${REPLICA_PIDS[-1]}
+check "A sees D join" wait_live A 4
+cluster_of A
+check "A lists D under the id from SEEDWELL_REPLICA_ID" test "$(replica_live replica-d)" = true
+kill -TERM "$D_PID"; wait "$D_PID" || true
+check "a clean shutdown removes D's row" test "$(psql_q seedwell "SELECT count(*) FROM replicas WHERE id = 'replica-d'")" = 0
+check "after D's clean shutdown A sees three live replicas again" wait_live A 3
+SEEDWELL_REPLICA_ID=replica-d start_replica D
+D_PID=${REPLICA_PIDS[-1]}
+check "D joins again" wait_live A 4
+
+LOAD_ID=4f1e2c1e-7a33-4b19-8d2e-1f0a0b6c7d8e
+via A POST /v1/instances "{\"id\":\"$LOAD_ID\",\"project_id\":\"demo\",\"rate_limit\":{\"bytes_per_second\":1073741824,\"burst_bytes\":1073741824}}"
+expect_status "create the load instance" 201
+LOAD_TOKEN=$(jq -r .token <<<"$RESP")
+$SPREAD --token "$LOAD_TOKEN" --seconds 7 --bytes 64 --interval 0.005 --max-requests 3000 \
+  "$GUEST_A" "$GUEST_B" "$GUEST_C" >"$SW_TMP/load.json" 2>"$SW_TMP/load.err" &
+LOAD_PID=$!
+sleep 1
+kill -KILL "$D_PID"; wait "$D_PID" 2>/dev/null || true
+t0=$(date +%s%N)
+gone=""
+for i in $(seq 1 100); do
+  cluster_of A
+  [ "$(replica_live replica-d)" = false ] && [ "$(jq -r .live_replicas <<<"$CLUSTER")" = 3 ] && { gone=yes; break; }
+  sleep 0.1
+done
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "a replica killed with SIGKILL left A's live set in ${ms} ms"
+check "the killed replica drops out of the live set" test "$gone" = yes
+check "within 5 s of SIGKILL (${ms} ms)" test "$ms" -lt 5000
+for r in B C; do check "$r agrees: three live replicas" wait_live "$r" 3; done
+wait "$LOAD_PID" || true
+echo "load during the kill: $(cat "$SW_TMP/load.json")"
+check "under load across the kill: requests answered" test "$(jq -r '.statuses["200"] // 0' "$SW_TMP/load.json")" -gt 100
+check "under load across the kill: zero errors ($(head -c 300 "$SW_TMP/load.err"))" \
+  test "$(jq -r '.errors + (.statuses["429"] // 0)' "$SW_TMP/load.json")" = 0
+via A GET /metrics
+check "metrics: the killed replica counts as down" grep -qx 'seedwell_cluster_replicas{state="down"} 1' <<<"$RESP"
+# D's row stays (it could not remove it) until an hour of silence; drop D from the PIDs to stop.
+alive=(); for pid in "${REPLICA_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive+=("$pid"); done
+REPLICA_PIDS=("${alive[@]}")
+
+# Usage accumulated while PostgreSQL is away is written when it returns (the pending-usage buffer;
+# nothing dropped below its bound).
+U_ID=3e0c0b0d-6a22-4a17-9c1d-0e1f0a5b6c7d
+via A POST /v1/instances "{\"id\":\"$U_ID\",\"project_id\":\"demo\"}"; expect_status "create the usage instance" 201
+U_TOKEN=$(jq -r .token <<<"$RESP")
+guest A "$U_TOKEN" "bytes=100"; check "usage instance served (warm cache)" test "$G_STATUS" = 200
+bash "$SW_SOURCE_DIR/tests/testutil/pg_test_server.sh" pause "$PGDIR"
+served=0
+for i in $(seq 1 10); do guest A "$U_TOKEN" "bytes=100"; [ "$G_STATUS" = 200 ] && served=$((served + 1)); done
+check "database away: the cached guest is served (${served}/10)" test "$served" = 10
+sleep 2.5   # two or more flushes fail meanwhile
+check "database away: the flush failed and kept the usage" grep -q "event=usage_flush_failed id=$U_ID" "$SW_TMP/A.log"
+bash "$SW_SOURCE_DIR/tests/testutil/pg_test_server.sh" resume "$PGDIR"
+usage_total=""
+for i in $(seq 1 100); do
+  via A GET "/v1/instances/$U_ID/usage"
+  usage_total=$(jq -r '.bytes_issued // empty' <<<"$RESP")
+  [ "$usage_total" = 1100 ] && break
+  sleep 0.1
+done
+check "usage served while the database was away is written when it returns (${usage_total} of 1100 B)" test "$usage_total" = 1100
+via A GET /metrics
+check "metrics: no usage dropped below the bound" grep -qx 'seedwell_usage_dropped_bytes_total 0' <<<"$RESP"
+# ---------------------------------------------------------------------------------------------
 
 for pid in "${REPLICA_PIDS[@]}"; do kill -TERM "$pid"; wait "$pid" || true; done
 REPLICA_PIDS=()

@@ -243,5 +243,33 @@ TEST_F(DispenserTest, UsageOfADeletedInstanceIsDroppedNotRetried) {
   EXPECT_FALSE(registry_->Usage(kId).has_value());
 }
 
+TEST_F(DispenserTest, PendingUsageIsBoundedAndWhatIsDroppedIsCounted) {
+  // A buffer of two entries: a third (instance, transport) first seen while it is full is served
+  // but not counted; entries already pending keep counting; a flush makes room again.
+  Counter& dropped = metrics_.AddCounter("usage_dropped_total", "dropped").Get();
+  Dispenser bounded(*entropy_, *registry_, *limiter_, BucketLimits{}, nullptr, nullptr, 0, 2,
+                    &dropped);
+  const std::string second = "7b2f3d2f-0b66-4c4a-8e4d-2f1b1c7d8e9f";
+  const std::string third = "8c3a4e3a-1c77-4d5b-9f5e-3a2c2d8e9fa0";
+  ASSERT_TRUE(RegisterInstance(second).has_value());
+  ASSERT_TRUE(RegisterInstance(third).has_value());
+  std::array<std::uint8_t, 64> out{};
+  ASSERT_TRUE(bounded.Draw(instance_, out, UsageTransport::kHttp).has_value());
+  ASSERT_TRUE(bounded.Draw(*registry_->Get(second), out, UsageTransport::kHttp).has_value());
+  ASSERT_TRUE(bounded.Draw(*registry_->Get(third), out, UsageTransport::kHttp).has_value());
+  ASSERT_TRUE(bounded.Draw(instance_, out, UsageTransport::kHttp).has_value());
+  EXPECT_EQ(bounded.PendingUsageEntries(), 2U);
+  EXPECT_EQ(dropped.Value(), 64);
+  bounded.FlushUsage();
+  EXPECT_EQ(bounded.PendingUsageEntries(), 0U);
+  EXPECT_EQ(registry_->Usage(kId)->bytes_issued, 128U);
+  EXPECT_EQ(registry_->Usage(second)->bytes_issued, 64U);
+  EXPECT_EQ(registry_->Usage(third)->bytes_issued, 0U);
+  ASSERT_TRUE(bounded.Draw(*registry_->Get(third), out, UsageTransport::kHttp).has_value());
+  bounded.FlushUsage();
+  EXPECT_EQ(registry_->Usage(third)->bytes_issued, 64U);
+  EXPECT_EQ(dropped.Value(), 64);
+}
+
 }  // namespace
 }  // namespace seedwell

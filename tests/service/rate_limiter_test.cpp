@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -100,6 +101,7 @@ TEST(RateLimiterTest, ConcurrentAcquiresNeverOverspend) {
   RateLimiter limiter(clock, kNoGlobalCap);
   std::atomic<int> granted{0};
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 100; ++i) {
@@ -109,6 +111,55 @@ TEST(RateLimiterTest, ConcurrentAcquiresNeverOverspend) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(granted.load(), 40);  // 4000 / 100
+}
+
+TEST(RateLimiterTest, ShareDividesBudgetsAmongLiveReplicas) {
+  testing::FakeClock clock;
+  RateLimiter limiter(clock, {3000, 6000});
+  EXPECT_EQ(limiter.Replicas(), 1U);
+  EXPECT_EQ(limiter.ShareOf(kPerInstance).burst_bytes, 4000U);
+  limiter.SetShare(3);
+  const BucketLimits share = limiter.ShareOf(kPerInstance);
+  EXPECT_EQ(share.bytes_per_second, 333U);  // rounded down: three shares never exceed the budget
+  EXPECT_EQ(share.burst_bytes, 1333U);
+  EXPECT_EQ(limiter.ShareOf(kNoGlobalCap).bytes_per_second, 0U);  // unlimited stays unlimited
+  EXPECT_EQ(limiter.ShareOf({5, 2}).bytes_per_second, 1U);        // never down to unlimited
+  limiter.SetShare(0);
+  EXPECT_EQ(limiter.Replicas(), 1U);
+}
+
+TEST(RateLimiterTest, GlobalCapIsSharedToo) {
+  testing::FakeClock clock;
+  RateLimiter limiter(clock, {3000, 6000});
+  limiter.SetShare(3);  // this replica's share of the global cap: 1000 B/s, burst 2000 B
+  EXPECT_TRUE(limiter.Acquire("a", 2000, kNoGlobalCap).granted);
+  const Acquisition refused = limiter.Acquire("b", 1, kNoGlobalCap);
+  EXPECT_FALSE(refused.granted);
+  EXPECT_TRUE(refused.global);
+  clock.Advance(seconds(1));
+  EXPECT_TRUE(limiter.Acquire("b", 1000, kNoGlobalCap).granted);
+  EXPECT_FALSE(limiter.Acquire("b", 1, kNoGlobalCap).granted);
+}
+
+TEST(RateLimiterTest, ThreeReplicasTogetherGrantOneBudget) {
+  // Three limiters (three replicas) each enforcing a third, a client spreading requests evenly
+  // over them for 10 s: together they grant the budget (burst + 10 s of rate), not three times it.
+  testing::FakeClock clock;
+  std::vector<std::unique_ptr<RateLimiter>> replicas;
+  for (int i = 0; i < 3; ++i) {
+    replicas.push_back(std::make_unique<RateLimiter>(clock, kNoGlobalCap));
+    replicas.back()->SetShare(3);
+  }
+  std::uint64_t granted = 0;
+  for (int tick = 0; tick < 1000; ++tick) {  // one request per replica every 10 ms
+    for (auto& r : replicas) {
+      if (r->Acquire("a", 16, r->ShareOf(kPerInstance)).granted) granted += 16;
+    }
+    clock.Advance(milliseconds(10));
+  }
+  const std::uint64_t budget = kPerInstance.burst_bytes + 10 * kPerInstance.bytes_per_second;
+  EXPECT_LE(granted, budget);
+  EXPECT_GE(granted, budget * 95 / 100);
 }
 
 }  // namespace

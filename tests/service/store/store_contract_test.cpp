@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -19,7 +20,7 @@ namespace {
 
 std::string IdFor(int n) {
   char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "00000000-0000-4000-8000-%012d", n);
+  (void)std::snprintf(buffer, sizeof buffer, "00000000-0000-4000-8000-%012d", n);
   return buffer;
 }
 
@@ -92,6 +93,7 @@ TYPED_TEST(StoreContractTest, ConcurrentCreatesOfOneIdExactlyOneWins) {
   std::atomic<int> wins{0};
   std::atomic<int> already{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       auto created = this->store_->Create(MakeInstance(7), HashFor(100 + t));
@@ -407,6 +409,53 @@ TYPED_TEST(StoreContractTest, UsageFromTwoStoresAddsUp) {
   EXPECT_EQ(usage.bytes_issued, 8U * kRounds);
   EXPECT_EQ(usage.bytes_by_transport.at("http"), 3U * kRounds);
   EXPECT_EQ(usage.bytes_by_transport.at("egd"), 5U * kRounds);
+}
+
+TYPED_TEST(StoreContractTest, ReplicasRegisterHeartbeatAndLeave) {
+  using std::chrono::milliseconds;
+  ReplicaRecord a{"replica-a", "h1", "1.0", "k1", 1000, 0, false};
+  const ReplicaRecord b{"replica-b", "h2", "1.1", "k2", 2000, 0, false};
+  EXPECT_TRUE(this->store_->ListReplicas(milliseconds(3000))->empty());
+  ASSERT_TRUE(this->store_->Heartbeat(b, std::chrono::hours(1)).has_value());
+  ASSERT_TRUE(this->store_->Heartbeat(a, std::chrono::hours(1)).has_value());
+  auto listed = *this->store_->ListReplicas(milliseconds(3000));
+  ASSERT_EQ(listed.size(), 2U);
+  EXPECT_EQ(listed[0].id, "replica-a");  // id order
+  EXPECT_EQ(listed[1].host, "h2");
+  EXPECT_EQ(listed[1].version, "1.1");
+  EXPECT_EQ(listed[1].key_id, "k2");
+  EXPECT_EQ(listed[1].started_at_ms, 2000);
+  EXPECT_TRUE(listed[0].live && listed[1].live);
+  EXPECT_GT(listed[0].last_heartbeat_ms, 1'600'000'000'000);  // stamped by the store's clock
+
+  // A heartbeat refreshes the row (a rotated key id) without adding one.
+  a.key_id = "k3";
+  ASSERT_TRUE(this->store_->Heartbeat(a, std::chrono::hours(1)).has_value());
+  listed = *this->store_->ListReplicas(milliseconds(3000));
+  ASSERT_EQ(listed.size(), 2U);
+  EXPECT_EQ(listed[0].key_id, "k3");
+
+  // A replica silent for longer than live_within is listed, but not live.
+  std::this_thread::sleep_for(milliseconds(60));
+  ASSERT_TRUE(this->store_->Heartbeat(a, std::chrono::hours(1)).has_value());
+  listed = *this->store_->ListReplicas(milliseconds(40));
+  EXPECT_TRUE(listed[0].live);
+  EXPECT_FALSE(listed[1].live);
+
+  // Another store (another replica) sees the same table; forget_after drops silent rows.
+  if (std::string(TypeParam::kName) == "postgresql") {
+    auto other = this->backend_.Open();
+    EXPECT_EQ(other->ListReplicas(milliseconds(3000))->size(), 2U);
+  }
+  ASSERT_TRUE(this->store_->Heartbeat(a, milliseconds(40)).has_value());
+  listed = *this->store_->ListReplicas(milliseconds(3000));
+  ASSERT_EQ(listed.size(), 1U);
+  EXPECT_EQ(listed[0].id, "replica-a");
+
+  // A clean shutdown removes the row; removing an unknown id is not an error.
+  EXPECT_TRUE(this->store_->RemoveReplica("replica-a").has_value());
+  EXPECT_TRUE(this->store_->RemoveReplica("replica-a").has_value());
+  EXPECT_TRUE(this->store_->ListReplicas(milliseconds(3000))->empty());
 }
 
 }  // namespace
