@@ -2,11 +2,10 @@
 """Checks that every metric the chart's alerting rules and Grafana dashboard query exists in a live
 /metrics, with the labels and label values the queries use.
 
-Usage: check_metric_refs.py METRICS.txt ALERTS.yaml DASHBOARD.json RULES_OUT.yaml [PENDING,...]
+Usage: check_metric_refs.py METRICS.txt ALERTS.yaml DASHBOARD.json RULES_OUT.yaml
 
 METRICS.txt is a scrape of a running seedwell that has served traffic on every transport the
-queries filter on. PENDING names metrics that announced work adds and that may be absent until it
-lands (reported, not failed; once present they are checked like the rest). RULES_OUT.yaml receives
+queries filter on. RULES_OUT.yaml receives
 every dashboard query as a recording rule, so `promtool check rules` can check its syntax.
 Prints one line per problem and exits 1 if there is any.
 """
@@ -66,7 +65,6 @@ def queries(alerts, dashboard):
 
 def main():
     metrics_file, alerts_file, dashboard_file, rules_out = sys.argv[1:5]
-    pending = set(filter(None, (sys.argv[5] if len(sys.argv) > 5 else "").split(",")))
     with open(metrics_file) as f:
         series, types = parse_metrics(f.read())
     with open(alerts_file) as f:
@@ -74,16 +72,12 @@ def main():
     with open(dashboard_file) as f:
         dashboard = json.load(f)
     names = known_series(types)
-    problems, absent_pending, checked = [], set(), set()
+    problems, checked = [], set()
 
     for where, expr in queries(alerts, dashboard):
-        used_labels, unknown_labels = set(), False
+        used_labels = set()
         for name, _, body in SELECTOR.findall(expr):
             if name not in names:
-                if name in pending:
-                    absent_pending.add(name)
-                    unknown_labels = True  # its labels cannot be known before it exists
-                    continue
                 problems.append("%s: metric %s is not in /metrics" % (where, name))
                 continue
             checked.add(name)
@@ -98,7 +92,7 @@ def main():
                 elif op == "=" and value not in have[label]:
                     problems.append("%s: %s{%s} is never %r (seen: %s)"
                                     % (where, name, label, value, ", ".join(sorted(have[label]))))
-        for group in ([] if unknown_labels else GROUPING.findall(expr)):
+        for group in GROUPING.findall(expr):
             for label in filter(None, (l.strip() for l in group.split(","))):
                 if label not in TARGET_LABELS | used_labels | {"le"}:
                     problems.append("%s: groups by %s, which none of its metrics has" % (where, label))
@@ -111,8 +105,6 @@ def main():
 
     for p in problems:
         print("FAIL " + p)
-    for name in sorted(absent_pending):
-        print("pending (not in /metrics yet, tolerated): " + name)
     print("%d metrics checked in %d queries" % (len(checked), len(list(queries(alerts, dashboard)))))
     sys.exit(1 if problems else 0)
 
