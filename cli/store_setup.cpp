@@ -62,7 +62,7 @@ OpenedStore OpenServeStore(const ServeConfig& config) {
 }
 
 std::unique_ptr<PostgresChangeFeed> StartChangeFeed(PostgresStore& store, Registry& registry,
-                                                    std::function<void()> on_key_ring) {
+                                                    const std::function<void()>& on_key_ring) {
   return PostgresChangeFeed::Start(
       store.options(), store.origin(),
       [&registry](const InstanceEvent& notice) {

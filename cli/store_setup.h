@@ -35,6 +35,6 @@ OpenedStore OpenServeStore(const ServeConfig& config);
 // now stored (absent when gone), and every (re)connection drops the registry's cache. A key ring
 // change by another replica, and every (re)connection, calls |on_key_ring| (may be empty).
 std::unique_ptr<PostgresChangeFeed> StartChangeFeed(PostgresStore& store, Registry& registry,
-                                                    std::function<void()> on_key_ring = {});
+                                                    const std::function<void()>& on_key_ring = {});
 
 }  // namespace seedwell
