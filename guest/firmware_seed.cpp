@@ -178,6 +178,10 @@ Result<std::optional<SecretBuffer>> CredentialFromOemStrings(
         continue;
       }
       const std::string_view value = s.substr(prefix.size() + name.size() + 1);
+      if (value.empty()) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    "credential " + std::string(name) + " in the SMBIOS OEM strings is empty");
+      }
       if (prefix == kBinaryPrefix) {
         auto decoded = DecodeSecretBase64(value, "credential " + std::string(name));
         SEEDWELL_RETURN_IF_ERROR(decoded);

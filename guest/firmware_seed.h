@@ -52,7 +52,8 @@ Result<std::vector<std::string_view>> ParseSmbiosOemStrings(std::span<const std:
 
 // CredentialFromOemStrings finds credential |name| among |strings|
 // (`io.systemd.credential.binary:NAME=BASE64` or `io.systemd.credential:NAME=TEXT`) and returns
-// its decoded value; nothing when absent; kInvalidArgument when the base64 is malformed.
+// its decoded value; nothing when absent; kInvalidArgument when the value is empty or the base64
+// is malformed.
 Result<std::optional<SecretBuffer>> CredentialFromOemStrings(
     std::span<const std::string_view> strings, std::string_view name);
 

@@ -99,6 +99,14 @@ TEST(CredentialFromOemStringsTest, BinaryAndTextForms) {
   EXPECT_FALSE(*absent);
   const std::vector<std::string_view> bad = {"io.systemd.credential.binary:seedwell.seed=a*b"};
   EXPECT_FALSE(CredentialFromOemStrings(bad, "seedwell.seed"));
+  // An empty value in either form is refused with a message (found by smbios_oem_fuzz).
+  for (const std::string_view empty :
+       {"io.systemd.credential:seedwell.seed=", "io.systemd.credential.binary:seedwell.seed="}) {
+    const std::vector<std::string_view> one = {empty};
+    auto refused = CredentialFromOemStrings(one, "seedwell.seed");
+    ASSERT_FALSE(refused) << empty;
+    EXPECT_NE(refused.error().message.find("is empty"), std::string::npos);
+  }
 }
 
 // A signed seed file, as MakeSeedFile writes it.
