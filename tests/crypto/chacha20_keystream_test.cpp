@@ -5,10 +5,10 @@
 
 #include <array>
 #include <cstdint>
-#include <fstream>
-#include <map>
 #include <string>
 #include <vector>
+
+#include "tests/testutil/vector_file.h"
 
 namespace seedwell {
 namespace {
@@ -16,35 +16,6 @@ namespace {
 using Bytes = std::vector<std::uint8_t>;
 using Key = std::array<std::uint8_t, kChacha20KeyBytes>;
 constexpr std::uint8_t kGuard = 0xEE;
-
-Bytes FromHex(const std::string& hex) {
-  Bytes out(hex.size() / 2);
-  std::size_t len = 0;
-  EXPECT_EQ(sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &len, nullptr),
-            0);
-  EXPECT_EQ(len, out.size());
-  return out;
-}
-
-// ReadRecords parses "NAME: value" lines; blank lines separate records; '#' starts a comment.
-std::vector<std::map<std::string, std::string>> ReadRecords(const std::string& file) {
-  std::ifstream in(std::string(SEEDWELL_TEST_DATA_DIR) + "/" + file);
-  EXPECT_TRUE(in.good()) << file;
-  std::vector<std::map<std::string, std::string>> records(1);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) {
-      if (!records.back().empty()) records.emplace_back();
-      continue;
-    }
-    if (line[0] == '#') continue;
-    const auto colon = line.find(": ");
-    if (colon == std::string::npos) continue;
-    records.back()[line.substr(0, colon)] = line.substr(colon + 2);
-  }
-  if (records.back().empty()) records.pop_back();
-  return records;
-}
 
 // Implementations lists every implementation this CPU runs.
 std::vector<KeystreamImpl> Implementations() {
@@ -84,14 +55,14 @@ TEST(Chacha20KeystreamTest, ActiveImplementationIsTheFastestAvailable) {
 // bytes [64 * COUNTER, 64 * COUNTER + n) of KS(KEY, ...).
 TEST(Chacha20KeystreamTest, Rfc8439VectorsWithTheZeroNonce) {
   int checked = 0;
-  for (const auto& r : ReadRecords("chacha20_rfc8439.txt")) {
+  for (const auto& r : testing::ReadVectorFile("chacha20_rfc8439.txt", ":")) {
     if (r.at("NONCE") != std::string(24, '0')) continue;
-    const Bytes key_bytes = FromHex(r.at("KEY"));
+    const Bytes key_bytes = testing::Hex(r.at("KEY"));
     Key key{};
     std::copy(key_bytes.begin(), key_bytes.end(), key.begin());
     const std::size_t skip = 64 * std::stoul(r.at("COUNTER"));
-    const Bytes in = FromHex(r.at("IN"));
-    const Bytes want = FromHex(r.at("OUT"));
+    const Bytes in = testing::Hex(r.at("IN"));
+    const Bytes want = testing::Hex(r.at("OUT"));
     for (KeystreamImpl impl : Implementations()) {
       const Bytes ks = Keystream(impl, key, skip + in.size());
       for (std::size_t i = 0; i < in.size(); ++i) {

@@ -6,44 +6,15 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <fstream>
-#include <map>
 #include <string>
 #include <vector>
+
+#include "tests/testutil/vector_file.h"
 
 namespace seedwell {
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
-
-Bytes FromHex(const std::string& hex) {
-  Bytes out(hex.size() / 2);
-  std::size_t len = 0;
-  EXPECT_EQ(sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &len, nullptr),
-            0);
-  EXPECT_EQ(len, out.size());
-  return out;
-}
-
-// ReadRecords parses "NAME: value" lines; blank lines separate records; '#' starts a comment.
-std::vector<std::map<std::string, std::string>> ReadRecords(const std::string& file) {
-  std::ifstream in(std::string(SEEDWELL_TEST_DATA_DIR) + "/" + file);
-  EXPECT_TRUE(in.good()) << file;
-  std::vector<std::map<std::string, std::string>> records(1);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) {
-      if (!records.back().empty()) records.emplace_back();
-      continue;
-    }
-    if (line[0] == '#') continue;
-    const auto colon = line.find(": ");
-    if (colon == std::string::npos) continue;
-    records.back()[line.substr(0, colon)] = line.substr(colon + 2);
-  }
-  if (records.back().empty()) records.pop_back();
-  return records;
-}
 
 bool AllZero(std::span<const std::uint8_t> bytes) {
   return std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t b) { return b == 0; });
@@ -54,15 +25,15 @@ bool AllZero(std::span<const std::uint8_t> bytes) {
 // ---------------------------------------------------------------------------------------------
 
 TEST(Chacha20Rfc8439Test, EveryPrefixLengthOutOfPlaceAndInPlace) {
-  const auto records = ReadRecords("chacha20_rfc8439.txt");
+  const auto records = testing::ReadVectorFile("chacha20_rfc8439.txt", ":");
   ASSERT_EQ(records.size(), 10u);
   std::size_t longest = 0;
   for (const auto& r : records) {
-    const Bytes key = FromHex(r.at("KEY"));
-    const Bytes nonce = FromHex(r.at("NONCE"));
+    const Bytes key = testing::Hex(r.at("KEY"));
+    const Bytes nonce = testing::Hex(r.at("NONCE"));
     const auto counter = static_cast<std::uint32_t>(std::stoul(r.at("COUNTER")));
-    const Bytes in = FromHex(r.at("IN"));
-    const Bytes want = FromHex(r.at("OUT"));
+    const Bytes in = testing::Hex(r.at("IN"));
+    const Bytes want = testing::Hex(r.at("OUT"));
     ASSERT_EQ(key.size(), 32u);
     ASSERT_EQ(nonce.size(), 12u);
     ASSERT_EQ(in.size(), want.size());
@@ -86,18 +57,18 @@ TEST(Chacha20Rfc8439Test, EveryPrefixLengthOutOfPlaceAndInPlace) {
 }
 
 TEST(Chacha20Rfc8439Test, WrongKeyDoesNotMatch) {
-  const auto records = ReadRecords("chacha20_rfc8439.txt");
+  const auto records = testing::ReadVectorFile("chacha20_rfc8439.txt", ":");
   ASSERT_FALSE(records.empty());
   const auto& r = records.front();
-  Bytes key = FromHex(r.at("KEY"));
+  Bytes key = testing::Hex(r.at("KEY"));
   key[31] ^= 1;
-  const Bytes nonce = FromHex(r.at("NONCE"));
-  const Bytes in = FromHex(r.at("IN"));
+  const Bytes nonce = testing::Hex(r.at("NONCE"));
+  const Bytes in = testing::Hex(r.at("IN"));
   Bytes out(in.size());
   crypto_stream_chacha20_ietf_xor_ic(out.data(), in.data(), in.size(), nonce.data(),
                                      static_cast<std::uint32_t>(std::stoul(r.at("COUNTER"))),
                                      key.data());
-  EXPECT_NE(out, FromHex(r.at("OUT")));
+  EXPECT_NE(out, testing::Hex(r.at("OUT")));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -181,22 +152,22 @@ TEST(ChachaGeneratorTest, MatchesReferenceModelOverMixedRequestSizes) {
 }
 
 TEST(ChachaGeneratorTest, KnownAnswerDerivedWithPython) {
-  const auto records = ReadRecords("chacha_generator_kat.txt");
+  const auto records = testing::ReadVectorFile("chacha_generator_kat.txt", ":");
   ASSERT_EQ(records.size(), 1u);
   const auto& r = records.front();
-  const Bytes key0 = FromHex(r.at("KEY0"));
+  const Bytes key0 = testing::Hex(r.at("KEY0"));
   ASSERT_EQ(key0.size(), 32u);
   ChachaGenerator generator(std::span<const std::uint8_t, 32>(key0.data(), 32));
-  generator.Mix(FromHex(r.at("SEED")));
+  generator.Mix(testing::Hex(r.at("SEED")));
   Bytes out1(40), out2(600), out3(40);
   generator.Generate(out1);
   generator.Generate(out2);
   generator.Generate(out3);
   std::array<std::uint8_t, 32> digest{};
   crypto_hash_sha256(digest.data(), out2.data(), out2.size());
-  EXPECT_EQ(out1, FromHex(r.at("OUT1")));
-  EXPECT_EQ(Bytes(digest.begin(), digest.end()), FromHex(r.at("OUT2_SHA256")));
-  EXPECT_EQ(out3, FromHex(r.at("OUT3")));
+  EXPECT_EQ(out1, testing::Hex(r.at("OUT1")));
+  EXPECT_EQ(Bytes(digest.begin(), digest.end()), testing::Hex(r.at("OUT2_SHA256")));
+  EXPECT_EQ(out3, testing::Hex(r.at("OUT3")));
 }
 
 TEST(ChachaGeneratorTest, SameKeySameOutputDifferentKeyDifferentOutput) {

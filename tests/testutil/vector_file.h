@@ -17,8 +17,10 @@ namespace seedwell::testing {
 using VectorRecord = std::map<std::string, std::string>;
 
 // ReadVectorFile parses SEEDWELL_TEST_DATA_DIR/|name|: records separated by blank lines, each line
-// "key = value"; lines starting with '#' are comments. It fails the test if the file is missing.
-inline std::vector<VectorRecord> ReadVectorFile(const std::string& name) {
+// "key = value" (or "key: value" with |separator| ":"); lines starting with '#' are comments. It
+// fails the test if the file is missing.
+inline std::vector<VectorRecord> ReadVectorFile(const std::string& name,
+                                                const std::string& separator = " =") {
   std::ifstream in(std::string(SEEDWELL_TEST_DATA_DIR) + "/" + name);
   EXPECT_TRUE(in.good()) << "cannot open " << name;
   std::vector<VectorRecord> records;
@@ -26,13 +28,13 @@ inline std::vector<VectorRecord> ReadVectorFile(const std::string& name) {
   std::string line;
   while (std::getline(in, line)) {
     if (!line.empty() && line[0] == '#') continue;
-    const auto eq = line.find(" =");
+    const auto eq = line.find(separator);
     if (eq == std::string::npos) {
       if (!current.empty()) records.push_back(std::move(current));
       current.clear();
       continue;
     }
-    std::string value = line.substr(eq + 2);
+    std::string value = line.substr(eq + separator.size());
     if (!value.empty() && value[0] == ' ') value.erase(0, 1);
     current[line.substr(0, eq)] = value;
   }
