@@ -89,4 +89,21 @@ class PostgresBackend {
   std::string db_ = PostgresServer::Shared().CreateDatabase();
 };
 
+// MinimalInstance is a valid instance with id |id| in project "p", every other field fixed.
+inline Instance MinimalInstance(const std::string& id) {
+  Instance instance;
+  instance.id = id;
+  instance.project_id = "p";
+  instance.name = instance.hostname = instance.availability_zone = "x";
+  instance.created_at_ms = instance.updated_at_ms = 1;
+  return instance;
+}
+
+// TokenHashOf is a token hash whose first byte is |n| and the rest zero: distinct per |n|.
+inline TokenHash TokenHashOf(std::uint8_t n) {
+  TokenHash hash{};
+  hash[0] = n;
+  return hash;
+}
+
 }  // namespace seedwell::testing

@@ -48,20 +48,8 @@ class Events {
   int resyncs_ = 0;
 };
 
-Instance MakeInstance(const std::string& id) {
-  Instance instance;
-  instance.id = id;
-  instance.project_id = "p";
-  instance.name = instance.hostname = instance.availability_zone = "x";
-  instance.created_at_ms = instance.updated_at_ms = 1;
-  return instance;
-}
-
-TokenHash Hash(std::uint8_t n) {
-  TokenHash hash{};
-  hash[0] = n;
-  return hash;
-}
+Instance MakeInstance(const std::string& id) { return testing::MinimalInstance(id); }
+TokenHash Hash(std::uint8_t n) { return testing::TokenHashOf(n); }
 
 TEST(ChangeNoticeTest, ParsesWellFormedNoticesOnly) {
   const auto parsed = ParseChangeNotice("abc revoked 00000000-0000-4000-8000-000000000001");
