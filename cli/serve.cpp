@@ -28,6 +28,7 @@
 #include "cli/replica_identity.h"
 #include "cli/state_dir.h"
 #include "cli/store_setup.h"
+#include "crypto/key_ring.h"
 #include "crypto/self_test.h"
 #include "service/dispenser.h"
 #include "service/key_ring_refresher.h"
@@ -38,12 +39,7 @@
 namespace seedwell {
 namespace {
 
-std::int64_t NowUnixMs() {
-  using std::chrono::duration_cast;
-  using std::chrono::milliseconds;
-  using std::chrono::system_clock;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
+std::int64_t NowUnixMs() { return static_cast<std::int64_t>(SystemUnixMillis()); }
 
 // ServeEntropyOptions maps serve's settings to EntropyOptions: the sources shared with the
 // offline commands (EntropyOptionsFrom), then what only serve has (required sources, the upstream

@@ -2,15 +2,12 @@
 
 #include <utility>
 
+#include "crypto/key_ring.h"
+
 namespace seedwell {
 namespace {
 
-std::int64_t SystemNowMs() {
-  using std::chrono::duration_cast;
-  using std::chrono::milliseconds;
-  using std::chrono::system_clock;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
+std::int64_t SystemNowMs() { return static_cast<std::int64_t>(SystemUnixMillis()); }
 
 }  // namespace
 
