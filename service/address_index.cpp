@@ -31,10 +31,11 @@ Result<std::shared_ptr<const AddressIndex::Snapshot>> AddressIndex::Build() {
   return std::shared_ptr<const Snapshot>(std::move(snapshot));
 }
 
-Result<std::shared_ptr<const AddressIndex::Snapshot>> AddressIndex::Current() {
+Result<std::shared_ptr<const AddressIndex::Snapshot>> AddressIndex::Current(bool memory_only) {
   std::lock_guard lock(mu_);
   const bool stale = snapshot_ == nullptr || snapshot_->generation != registry_.Generation() ||
                      now_ms_() - snapshot_->built_at_ms >= ttl_ms_;
+  if (stale && memory_only) return std::shared_ptr<const Snapshot>();
   if (stale) {
     auto built = Build();
     if (!built) return built;
@@ -48,10 +49,22 @@ Result<Instance> AddressIndex::Find(std::string_view ip) {
   if (!address) return Fail(ErrorCode::kInvalidArgument, "not an IP address");
   auto snapshot = Current();
   SEEDWELL_RETURN_IF_ERROR(snapshot);
+  return Search(**snapshot, *address);
+}
+
+std::optional<Result<Instance>> AddressIndex::TryFind(std::string_view ip) {
+  auto address = ParseIpAddress(ip);
+  if (!address) return Result<Instance>(Fail(ErrorCode::kInvalidArgument, "not an IP address"));
+  auto snapshot = Current(/*memory_only=*/true);
+  if (!snapshot || *snapshot == nullptr) return std::nullopt;
+  return Search(**snapshot, *address);
+}
+
+Result<Instance> AddressIndex::Search(const Snapshot& snapshot, const IpAddress& address) {
   const Entry* best = nullptr;
   bool ambiguous = false;
-  for (const Entry& entry : (*snapshot)->entries) {
-    if (!CidrContains(entry.cidr, *address)) continue;
+  for (const Entry& entry : snapshot.entries) {
+    if (!CidrContains(entry.cidr, address)) continue;
     if (best == nullptr || entry.cidr.prefix_length > best->cidr.prefix_length) {
       best = &entry;
       ambiguous = false;

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,9 @@ class AddressIndex {
   // unparsable address, kNotFound when none does, kFailedPrecondition when two instances hold it
   // with equally long prefixes, kUnavailable when the registry cannot be read.
   Result<Instance> Find(std::string_view ip);
+  // TryFind is Find from the current snapshot only: std::nullopt where the snapshot is missing or
+  // stale and only the registry's store could answer. It never blocks on I/O.
+  std::optional<Result<Instance>> TryFind(std::string_view ip);
 
  private:
   struct Entry {
@@ -42,7 +46,10 @@ class AddressIndex {
     std::uint64_t generation = 0;
     std::int64_t built_at_ms = 0;
   };
-  Result<std::shared_ptr<const Snapshot>> Current();
+  // Current returns the snapshot, rebuilt from the store if stale; with |memory_only| a stale
+  // snapshot gives nullptr instead.
+  Result<std::shared_ptr<const Snapshot>> Current(bool memory_only = false);
+  static Result<Instance> Search(const Snapshot& snapshot, const IpAddress& address);
   Result<std::shared_ptr<const Snapshot>> Build();
 
   Registry& registry_;

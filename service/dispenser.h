@@ -85,6 +85,10 @@ class Dispenser {
   Result<void> Draw(const Instance& instance, std::span<std::uint8_t> out, UsageTransport transport,
                     std::chrono::milliseconds* retry_after = nullptr);
 
+  // Nonce fills |out| with a public value from the DRBG (a server-chosen nonce), charged to no
+  // bucket and counted as no instance's usage; kUnavailable while the DRBG is failed closed.
+  Result<void> Nonce(std::span<std::uint8_t> out) { return entropy_.Generate(out); }
+
   // RecordRefusal counts one request under |transport| refused, or made to wait, by a rate limit
   // (Draw does it itself; callers of Reserve do it when they are refused). It never fails.
   void RecordRefusal(UsageTransport transport);

@@ -78,18 +78,35 @@ Result<std::string> GuestIdentifier::EffectiveSource(const GuestCredentials& c) 
 }
 
 Result<GuestIdentity> GuestIdentifier::Identify(const GuestCredentials& c) {
+  return *Resolve(c, /*memory_only=*/false);
+}
+
+std::optional<Result<GuestIdentity>> GuestIdentifier::TryIdentify(const GuestCredentials& c) {
+  return Resolve(c, /*memory_only=*/true);
+}
+
+std::optional<Result<GuestIdentity>> GuestIdentifier::Resolve(const GuestCredentials& c,
+                                                              bool memory_only) {
+  using Answer = Result<GuestIdentity>;
   auto source = EffectiveSource(c);
-  SEEDWELL_RETURN_IF_ERROR(source);
-  if (options_.token && !c.authorization.empty()) return ByToken(c, std::move(*source));
+  if (!source) return Answer(tl::unexpected(source.error()));
+  if (options_.token && !c.authorization.empty()) {
+    return ByToken(c, std::move(*source), memory_only);
+  }
   if (options_.proxy && (!c.instance_id.empty() || !c.tenant_id.empty() || !c.signature.empty())) {
+    if (memory_only) return std::nullopt;  // the instance comes from the store
     return ByProxy(c, std::move(*source));
   }
   if (options_.source_address) {
-    auto found = addresses_.Find(*source);
-    if (found) return GuestIdentity{std::move(*found), IdentityMode::kSourceAddress, *source};
-    if (found.error().code == ErrorCode::kUnavailable) return tl::unexpected(found.error());
-    if (found.error().code == ErrorCode::kFailedPrecondition) {
-      return Fail(ErrorCode::kUnauthenticated, "source address is claimed by several instances");
+    auto found = memory_only ? addresses_.TryFind(*source) : addresses_.Find(*source);
+    if (!found) return std::nullopt;
+    if (*found)
+      return Answer(GuestIdentity{std::move(**found), IdentityMode::kSourceAddress, *source});
+    const Error& error = found->error();
+    if (error.code == ErrorCode::kUnavailable) return Answer(tl::unexpected(error));
+    if (error.code == ErrorCode::kFailedPrecondition) {
+      return Answer(
+          Fail(ErrorCode::kUnauthenticated, "source address is claimed by several instances"));
     }
   }
   if (options_.allow_anonymous) {
@@ -99,27 +116,33 @@ Result<GuestIdentity> GuestIdentifier::Identify(const GuestCredentials& c) {
                                               options_.anonymous_limits.burst_bytes};
     anonymous.mode = IdentityMode::kAnonymous;
     anonymous.source_address = std::move(*source);
-    return anonymous;
+    return Answer(std::move(anonymous));
   }
-  return Fail(ErrorCode::kUnauthenticated, "no instance credentials");
+  return Answer(Fail(ErrorCode::kUnauthenticated, "no instance credentials"));
 }
 
-Result<GuestIdentity> GuestIdentifier::ByToken(const GuestCredentials& c, std::string source) {
+std::optional<Result<GuestIdentity>> GuestIdentifier::ByToken(const GuestCredentials& c,
+                                                              std::string source,
+                                                              bool memory_only) {
+  using Answer = Result<GuestIdentity>;
   if (c.authorization.size() > 1) {
-    return Fail(ErrorCode::kInvalidArgument, "multiple Authorization headers");
+    return Answer(Fail(ErrorCode::kInvalidArgument, "multiple Authorization headers"));
   }
   constexpr std::string_view kBearer = "Bearer ";
   const std::string_view header = c.authorization.front();
   if (header.size() <= kBearer.size() || header.substr(0, kBearer.size()) != kBearer) {
-    return Fail(ErrorCode::kUnauthenticated, "expected a Bearer instance token");
+    return Answer(Fail(ErrorCode::kUnauthenticated, "expected a Bearer instance token"));
   }
-  auto instance = registry_.Authenticate(header.substr(kBearer.size()));
-  SEEDWELL_RETURN_IF_ERROR(instance);
-  if (!SourceAllowed(*instance, source)) {
-    return Fail(ErrorCode::kPermissionDenied,
-                "source address is not among the instance's allowed addresses");
+  const std::string_view token = header.substr(kBearer.size());
+  auto instance = memory_only ? registry_.AuthenticateCached(token)
+                              : std::optional<Result<Instance>>(registry_.Authenticate(token));
+  if (!instance) return std::nullopt;
+  if (!*instance) return Answer(tl::unexpected(instance->error()));
+  if (!SourceAllowed(**instance, source)) {
+    return Answer(Fail(ErrorCode::kPermissionDenied,
+                       "source address is not among the instance's allowed addresses"));
   }
-  return GuestIdentity{std::move(*instance), IdentityMode::kToken, std::move(source)};
+  return Answer(GuestIdentity{std::move(**instance), IdentityMode::kToken, std::move(source)});
 }
 
 Result<GuestIdentity> GuestIdentifier::ByProxy(const GuestCredentials& c, std::string source) {

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,6 +80,10 @@ class GuestIdentifier {
   // kInvalidArgument (400), kUnauthenticated (401), kPermissionDenied (403), kNotFound (404),
   // kUnavailable (the store cannot be read). Messages never contain a token or a signature.
   Result<GuestIdentity> Identify(const GuestCredentials& credentials);
+  // TryIdentify is Identify from memory only (the registry's token cache, the address index's
+  // current snapshot), for callers that must not block: std::nullopt where only the store could
+  // answer (a token not cached, a stale snapshot, every proxy request).
+  std::optional<Result<GuestIdentity>> TryIdentify(const GuestCredentials& credentials);
 
   // EffectiveSource returns the effective source address of |credentials| (see above);
   // kPermissionDenied when an untrusted peer sent X-Forwarded-For and that is refused,
@@ -87,7 +92,10 @@ class GuestIdentifier {
 
  private:
   bool Trusted(std::string_view address) const;
-  Result<GuestIdentity> ByToken(const GuestCredentials& c, std::string source);
+  // Resolve is Identify; with |memory_only| it returns std::nullopt where the store is needed.
+  std::optional<Result<GuestIdentity>> Resolve(const GuestCredentials& c, bool memory_only);
+  std::optional<Result<GuestIdentity>> ByToken(const GuestCredentials& c, std::string source,
+                                               bool memory_only);
   Result<GuestIdentity> ByProxy(const GuestCredentials& c, std::string source);
 
   GuestIdentityOptions options_;

@@ -26,6 +26,46 @@ Issuer::Issuer(Dispenser& dispenser, KeyRing& keys, BatchSigner* batcher, UnixMi
 
 Result<IssuedBlock> Issuer::Issue(const Instance& instance, const IssueRequest& request,
                                   std::chrono::milliseconds* retry_after) {
+  std::shared_ptr<const SigningKey> key;
+  auto block = Prepare(instance, request, retry_after, key);
+  SEEDWELL_RETURN_IF_ERROR(block);
+  SEEDWELL_TRY(Sign(*block, std::move(key)));
+  return block;
+}
+
+Result<PendingBlock> Issuer::IssueOnLoop(const Instance& instance, const IssueRequest& request,
+                                         std::chrono::milliseconds* retry_after,
+                                         LoopBatchSigner& loop_signer) {
+  std::shared_ptr<const SigningKey> key;
+  auto block = Prepare(instance, request, retry_after, key);
+  SEEDWELL_RETURN_IF_ERROR(block);
+  PendingBlock pending{std::move(*block), nullptr, nullptr};
+  if (batcher_ == nullptr) {
+    SEEDWELL_TRY(Sign(pending.block, std::move(key)));
+    return pending;
+  }
+  auto leaf = WithCanonicalBlockBytes<MerkleHash>(
+      pending.block.Fields(), [](std::span<const std::uint8_t> bytes) -> Result<MerkleHash> {
+        return MerkleLeafHash(bytes);
+      });
+  SEEDWELL_RETURN_IF_ERROR(leaf);
+  pending.ticket = loop_signer.Add(std::move(key), *leaf);
+  pending.signer = &loop_signer;
+  return pending;
+}
+
+Result<void> PendingBlock::Finish() {
+  if (!ticket) return {};
+  auto proof = signer->Proof(ticket);
+  ticket.reset();
+  SEEDWELL_RETURN_IF_ERROR(proof);
+  block.batch = std::move(*proof);
+  return {};
+}
+
+Result<IssuedBlock> Issuer::Prepare(const Instance& instance, const IssueRequest& request,
+                                    std::chrono::milliseconds* retry_after,
+                                    std::shared_ptr<const SigningKey>& key) {
   if (request.bytes == 0 || request.bytes > kMaxIssueBytes) {
     return Fail(ErrorCode::kInvalidArgument,
                 "bytes must be between 1 and " + std::to_string(kMaxIssueBytes));
@@ -50,11 +90,11 @@ Result<IssuedBlock> Issuer::Issue(const Instance& instance, const IssueRequest& 
   block.instance_id = instance.id;
   if (request.nonce.empty()) {
     block.nonce.resize(kServerNonceBytes);
-    randombytes_buf(block.nonce.data(), block.nonce.size());  // public, not from the DRBG
+    SEEDWELL_TRY(dispenser_.Nonce(block.nonce));  // public; a DRBG call, not a system call
   } else {
     block.nonce.assign(request.nonce.begin(), request.nonce.end());
   }
-  std::shared_ptr<const SigningKey> key = keys_.ActiveKey();
+  key = keys_.ActiveKey();
   block.kid = key->kid();
   block.sealed = recipient.has_value();
 
@@ -76,7 +116,6 @@ Result<IssuedBlock> Issuer::Issue(const Instance& instance, const IssueRequest& 
     }
   }
   block.issued_at_unix_ms = now_();
-  SEEDWELL_TRY(Sign(block, std::move(key)));
   return block;
 }
 

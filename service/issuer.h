@@ -27,6 +27,7 @@
 #include "service/batch_signer.h"
 #include "service/dispenser.h"
 #include "service/instance.h"
+#include "service/loop_batch_signer.h"
 
 namespace seedwell {
 
@@ -76,6 +77,18 @@ struct IssuedBlock {
   BlockFields Fields() const;
 };
 
+// PendingBlock is a block issued on an event loop whose batch proof is still to be signed by a
+// LoopBatchSigner (no ticket: it is already signed). Finish attaches the proof. Movable only.
+struct PendingBlock {
+  IssuedBlock block;
+  LoopBatchSigner::Ticket ticket;
+  LoopBatchSigner* signer = nullptr;
+
+  // Finish signs the loop's batch if that is not done yet and attaches this block's proof; it
+  // fails only as SignLeafHashes does.
+  Result<void> Finish();
+};
+
 class Issuer {
  public:
   // UnixMillisFn returns the wall-clock time (injectable for tests).
@@ -93,7 +106,19 @@ class Issuer {
   Result<IssuedBlock> Issue(const Instance& instance, const IssueRequest& request,
                             std::chrono::milliseconds* retry_after = nullptr);
 
+  // IssueOnLoop is Issue for an event loop, which must not wait for other threads: with batching
+  // on, the block's leaf joins |loop_signer|'s batch and PendingBlock::Finish, called after the
+  // loop iteration's other requests were issued, attaches the proof; with batching off the block
+  // is signed at once. Errors as Issue's.
+  Result<PendingBlock> IssueOnLoop(const Instance& instance, const IssueRequest& request,
+                                   std::chrono::milliseconds* retry_after,
+                                   LoopBatchSigner& loop_signer);
+
  private:
+  // Prepare is Issue up to the signature: the block, and the key that must sign it.
+  Result<IssuedBlock> Prepare(const Instance& instance, const IssueRequest& request,
+                              std::chrono::milliseconds* retry_after,
+                              std::shared_ptr<const SigningKey>& key);
   Result<void> Sign(IssuedBlock& block, std::shared_ptr<const SigningKey> key);
 
   Dispenser& dispenser_;

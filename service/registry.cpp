@@ -179,23 +179,33 @@ Result<std::string> Registry::RotateToken(std::string_view id) {
   return token;
 }
 
+std::optional<Instance> Registry::Cached(const TokenHash& hash, std::int64_t now) {
+  const std::lock_guard lock(cache_mutex_);
+  const auto by_token = by_token_.find(hash);
+  if (by_token == by_token_.end()) return std::nullopt;
+  const auto entry = by_id_.find(by_token->second);
+  // The map lookup already matched; the constant-time compare is defence in depth.
+  if (entry != by_id_.end() && now - entry->second.fetched_at_ms < cache_ttl_ms_ &&
+      ConstantTimeEquals(entry->second.token_hash, hash)) {
+    return entry->second.instance;
+  }
+  return std::nullopt;
+}
+
+std::optional<Result<Instance>> Registry::AuthenticateCached(std::string_view token_text) {
+  auto token = Token::Parse(token_text, TokenKind::kInstance);
+  if (!token) return Result<Instance>(tl::unexpected(token.error()));
+  auto cached = Cached(token->Hash(), now_ms_());
+  if (!cached) return std::nullopt;
+  return Result<Instance>(std::move(*cached));
+}
+
 Result<Instance> Registry::Authenticate(std::string_view token_text) {
   auto token = Token::Parse(token_text, TokenKind::kInstance);
   SEEDWELL_RETURN_IF_ERROR(token);
   const TokenHash hash = token->Hash();
   const std::int64_t now = now_ms_();
-  {
-    const std::lock_guard lock(cache_mutex_);
-    const auto by_token = by_token_.find(hash);
-    if (by_token != by_token_.end()) {
-      const auto entry = by_id_.find(by_token->second);
-      // The map lookup already matched; the constant-time compare is defence in depth.
-      if (entry != by_id_.end() && now - entry->second.fetched_at_ms < cache_ttl_ms_ &&
-          ConstantTimeEquals(entry->second.token_hash, hash)) {
-        return entry->second.instance;
-      }
-    }
-  }
+  if (auto cached = Cached(hash, now)) return std::move(*cached);
   auto found = store_.FindByTokenHash(hash);
   if (!found) {
     if (found.error().code == ErrorCode::kNotFound) {

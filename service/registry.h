@@ -78,6 +78,9 @@ class Registry {
   // Authenticate returns the instance whose token is |token| (text as sent by the guest):
   // kUnauthenticated for a malformed or unknown token, kPermissionDenied for a revoked instance.
   Result<Instance> Authenticate(std::string_view token);
+  // AuthenticateCached is Authenticate from memory only: std::nullopt where the answer needs the
+  // Store (a token not cached, or cached past the TTL). It never blocks on I/O.
+  std::optional<Result<Instance>> AuthenticateCached(std::string_view token);
 
   // RecordUsage adds |bytes| to the instance's issued count, total and under |transport|, and
   // marks it seen now.
@@ -138,6 +141,9 @@ class Registry {
     std::int64_t fetched_at_ms;
   };
 
+  // Cached returns the cached active instance holding |hash| if fetched within the TTL at |now|.
+  // Takes cache_mutex_.
+  std::optional<Instance> Cached(const TokenHash& hash, std::int64_t now);
   // Invalidate drops |id| from the cache and bumps the generation. Takes cache_mutex_.
   void Invalidate(const std::string& id);
 

@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/http/bounded_stream.h"
+#include "api/http/loop_exchange.h"
 
 namespace seedwell {
 
@@ -78,6 +79,9 @@ HttpNext HttpConnection::OnReadable(TimePoint now, const RouteCheck& route) {
       deadline_ = now + limits_.request_deadline;
     }
     buffer_.append(chunk.data(), static_cast<std::size_t>(n));
+    // A short read of a plain socket drained it: the next read would only say EAGAIN, and the
+    // level-triggered loop reports any later bytes.
+    if (static_cast<std::size_t>(n) < want && !transport_->BuffersInput()) break;
   }
   if (state_ != State::kReading) return {};
   return Advance(route);
@@ -90,9 +94,9 @@ HttpNext HttpConnection::Advance(const RouteCheck& route) {
     if (!parsed) return HttpNext{HttpNext::Action::kRefuse, HttpRefusal{parsed.error(), ""}};
     if (!parsed->has_value()) return {};  // need more bytes
     head_ = std::move(**parsed);
-    if (auto refusal = route(*head_)) {
-      return HttpNext{HttpNext::Action::kRefuse, std::move(*refusal)};
-    }
+    auto routed = route(*head_);
+    if (!routed) return HttpNext{HttpNext::Action::kRefuse, std::move(routed.error())};
+    route_ = *routed;
   }
   if (buffer_.size() >= head_->head_bytes + head_->content_length) {
     return HttpNext{HttpNext::Action::kDispatch, {}};
@@ -128,6 +132,27 @@ int HttpConnection::Serve(const Processor& process, bool stopping) {
   ++served_;
   if (OnWritable() == WriteResult::kFailed) keep_ = false;
   return stream.Status();
+}
+
+httplib::Request HttpConnection::BuildRequest() const {
+  const RequestHead& head = *head_;
+  return BuildLoopRequest(head,
+                          std::string_view(buffer_).substr(head.head_bytes, head.content_length),
+                          LoopPeer{peer_ip_, peer_port_, local_ip_, local_port_});
+}
+
+int HttpConnection::Respond(const httplib::Response& res, bool stopping) {
+  const RequestHead& head = *head_;
+  const bool close = head.wants_close || stopping || served_ + 1 >= limits_.max_requests ||
+                     res.get_header_value("Connection") == "close";
+  AppendResponse(
+      res,
+      ResponseFraming{head.method == "HEAD", close, head.version == "HTTP/1.0", limits_.keep_alive},
+      out_);
+  keep_ = !close;
+  ++served_;
+  if (OnWritable() == WriteResult::kFailed) keep_ = false;
+  return res.status;
 }
 
 void HttpConnection::BeginWriting(TimePoint now) {

@@ -34,6 +34,7 @@
 #include <string>
 
 #include <httplib.h>
+#include <tl/expected.hpp>
 
 #include "api/http/json_error.h"
 #include "api/http/request_head.h"
@@ -47,6 +48,7 @@ struct HttpConnectionLimits {
   std::chrono::milliseconds request_deadline{5000};  // first byte to last; also the write deadline
   std::chrono::milliseconds idle_timeout{5000};      // keep-alive wait for a next request
   std::size_t max_requests = 100;                    // requests served on one connection
+  std::string keep_alive;  // Keep-Alive header value of loop responses: "timeout=5, max=100"
 };
 
 // HttpRefusal is an error answer after which the connection closes: the JSON error and, for a
@@ -72,9 +74,9 @@ class HttpConnection {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;
   enum class State { kReading, kDispatched, kWriting, kLingering };
-  // RouteCheck returns std::nullopt if a route takes the request |head| (method, path, body
+  // RouteCheck returns the index of the route that takes the request |head| (method, path, body
   // length), else the refusal to answer (404, 405 with Allow, 400, 413).
-  using RouteCheck = std::function<std::optional<HttpRefusal>(const RequestHead& head)>;
+  using RouteCheck = std::function<tl::expected<std::size_t, HttpRefusal>(const RequestHead& head)>;
   // Processor runs cpp-httplib on |stream| and returns false if the connection must close; it sets
   // |connection_closed| if the response closed it.
   using Processor =
@@ -110,6 +112,17 @@ class HttpConnection {
   // asked, |stopping| is set or the connection served its last request; a throwing |process| is
   // logged and the connection closed. It returns the response status (0 if none was written).
   int Serve(const Processor& process, bool stopping);
+
+  // BuildRequest, on the loop once the request is complete, makes the httplib::Request a handler
+  // run on the loop sees (loop_exchange.h).
+  httplib::Request BuildRequest() const;
+  // Respond, on the loop, writes |res| (a loop handler's answer) into the output buffer framed as
+  // Serve frames cpp-httplib's, and sends what the socket takes without waiting. It decides
+  // keep-alive as Serve does and returns the response status.
+  int Respond(const httplib::Response& res, bool stopping);
+  // MayHoldInput reports whether the next request may already be readable without the socket
+  // signalling it: bytes already buffered, or a TLS session that may hold decrypted records.
+  bool MayHoldInput() const { return !buffer_.empty() || transport_->BuffersInput(); }
 
   // HasPendingOutput reports whether response bytes wait to be sent.
   bool HasPendingOutput() const { return out_pos_ < out_.size(); }
@@ -151,6 +164,9 @@ class HttpConnection {
   State state() const { return state_; }
   // peer_ip returns the client's address as numeric text (the key of the per-peer cap).
   const std::string& peer_ip() const { return peer_ip_; }
+  // route returns the index of the route the current request was routed to (RouteCheck), once
+  // its head is parsed.
+  std::size_t route() const { return route_; }
   // head returns the current request's head, once parsed.
   const std::optional<RequestHead>& head() const { return head_; }
   // started returns when the current request's first byte arrived (or the previous request
@@ -197,6 +213,7 @@ class HttpConnection {
   State state_ = State::kReading;
   std::string buffer_;
   std::optional<RequestHead> head_;
+  std::size_t route_ = 0;
   bool continue_sent_ = false;
   TimePoint started_{};   // first byte of the current request
   TimePoint deadline_{};  // idle, request or linger deadline, by state

@@ -66,7 +66,11 @@ void HttpServer::MarkCallerIdentified() { t_identified = true; }
 HttpServer::HttpServer(HttpServerOptions options) : options_(std::move(options)) {
   limits_ = HttpConnectionLimits{
       HeadLimits{options_.max_header_bytes, options_.max_headers, options_.max_header_line_bytes},
-      options_.request_deadline, options_.idle_timeout, options_.max_requests_per_connection};
+      options_.request_deadline, options_.idle_timeout, options_.max_requests_per_connection,
+      "timeout=" +
+          std::to_string(std::max<long long>(
+              1, std::chrono::ceil<std::chrono::seconds>(options_.idle_timeout).count())) +
+          ", max=" + std::to_string(options_.max_requests_per_connection)};
   set_keep_alive_max_count(options_.max_requests_per_connection);
   set_keep_alive_timeout(
       std::max<time_t>(1, std::chrono::ceil<std::chrono::seconds>(options_.idle_timeout).count()));
@@ -135,6 +139,12 @@ void HttpServer::Delete(const std::string& pattern, Handler handler, std::size_t
 }
 
 void HttpServer::AllowHead(const std::string& pattern) { routes_.AllowHead(pattern); }
+
+void HttpServer::ServeOnLoop(const std::string& pattern, LoopHandler handler) {
+  const std::size_t index = routes_.IndexOf(pattern);
+  if (loop_handlers_.size() <= index) loop_handlers_.resize(index + 1);
+  loop_handlers_[index] = std::move(handler);
+}
 
 void HttpServer::SetRequestObserver(std::function<void(const RequestRecord&)> observer) {
   observer_ = std::move(observer);
@@ -216,6 +226,7 @@ void HttpServer::Run() {
         OnEvent(*it->second, now);
       }
     }
+    FinishDeferred(now);
     DrainReturned(now);
     if (stop_requested_ && !stopping_) {
       stopping_ = true;
@@ -224,7 +235,10 @@ void HttpServer::Run() {
       ::close(listen_fd_);
       listen_fd_ = -1;
     }
-    Sweep(now);
+    if (now >= next_sweep_ || stopping_) {  // deadlines are checked once a tick, not per event
+      next_sweep_ = now + kTick;
+      Sweep(now);
+    }
     if (stopping_) {
       const bool busy = std::any_of(connections_.begin(), connections_.end(), [](const auto& kv) {
         return kv.second->state() != HttpConnection::State::kLingering;
@@ -317,7 +331,7 @@ void HttpServer::OnReadable(HttpConnection& c, TimePoint now) {
     case HttpNext::Action::kWait:
       return;
     case HttpNext::Action::kDispatch:
-      Dispatch(c);
+      if (!AnswerOnLoop(c, now)) Dispatch(c);
       return;
     case HttpNext::Action::kRefuse:
       Reject(c, next.refusal);
@@ -348,6 +362,67 @@ void HttpServer::Dispatch(HttpConnection& c) {
     SetInterest(c, EPOLLIN);
     Reject(c, {HttpError{503, "unavailable", "server busy"}, ""});
   }
+}
+
+bool HttpServer::AnswerOnLoop(HttpConnection& c, TimePoint now) {
+  const std::size_t route = c.route();
+  if (route >= loop_handlers_.size() || !loop_handlers_[route]) return false;
+  t_route = routes_.Pattern(route);
+  t_identified = false;
+  httplib::Response res;
+  Finisher finish;
+  try {
+    const httplib::Request req = c.BuildRequest();
+    if (loop_handlers_[route](req, res, finish) == LoopOutcome::kToWorker) return false;
+  } catch (const std::exception& e) {
+    spdlog::error("http: loop handler for {} {} threw ({}); answered 500", c.head()->method,
+                  t_route, e.what());
+    res = httplib::Response();
+    WriteHttpError(res, HttpError{500, "internal", "internal error"});
+    finish = nullptr;
+  }
+  if (t_identified) c.set_identified(true);
+  c.BeginDispatch();  // neither read, swept nor evicted until answered
+  Unqueue(c);
+  if (finish) {
+    deferred_.push_back(Deferred{&c, std::move(res), std::move(finish)});
+  } else {
+    Answer(c, res, now);
+  }
+  return true;
+}
+
+void HttpServer::FinishDeferred(TimePoint now) {
+  // Answering may start a pipelined request that defers again: loop until none is left.
+  std::vector<Deferred> batch;
+  while (!deferred_.empty()) {
+    batch.swap(deferred_);
+    for (Deferred& d : batch) {
+      try {
+        d.finish(d.response);
+      } catch (const std::exception& e) {
+        spdlog::error("http: loop finisher for {} threw ({}); answered 500",
+                      d.connection->head()->method, e.what());
+        d.response = httplib::Response();
+        WriteHttpError(d.response, HttpError{500, "internal", "internal error"});
+      }
+      t_route = routes_.Pattern(d.connection->route());
+      Answer(*d.connection, d.response, now);
+    }
+    batch.clear();
+  }
+}
+
+void HttpServer::Answer(HttpConnection& c, httplib::Response& res, TimePoint now) {
+  if (res.status == -1) res.status = 200;  // a handler that set no status: as cpp-httplib
+  const int status = c.Respond(res, stopping_);
+  Notify(t_route, c.head()->method, status, c.started(), c.peer_ip());
+  if (c.HasPendingOutput()) {
+    c.BeginWriting(now);
+    SetInterest(c, c.WantsReadToWrite() ? EPOLLIN : EPOLLOUT);
+    return;
+  }
+  FinishResponse(c, now);
 }
 
 void HttpServer::Serve(HttpConnection& c) {
@@ -399,7 +474,7 @@ void HttpServer::FinishResponse(HttpConnection& c, TimePoint now) {
   }
   (c.identified() ? waiting_identified_ : waiting_).Push(c);
   SetInterest(c, EPOLLIN);
-  OnReadable(c, now);  // a pipelined request, or TLS bytes already decrypted
+  if (c.MayHoldInput()) OnReadable(c, now);  // a pipelined request, or decrypted TLS bytes
 }
 
 void HttpServer::Unqueue(HttpConnection& c) {

@@ -13,6 +13,14 @@
 // never waits for a client either: the response is built in memory, sent without blocking, and
 // what the socket does not take is sent by the loop as the client reads, within a write deadline.
 //
+// Loop routes. Routes registered with ServeOnLoop (the guest's hot paths) skip the worker pool:
+// the loop builds the request from the head it already validated (no second parse), runs the
+// handler, frames the response itself and writes it in the same iteration, so a keep-alive request
+// costs one read and one write and no thread hand-off. Such handlers never block: one that would
+// need the store declines and its request goes to a worker as above. A handler may defer the end
+// of its response to a Finisher; the loop runs the iteration's Finishers after all its events,
+// which lets the requests of one iteration share one Merkle batch signature.
+//
 // Connection cap. At the total cap a new connection is not refused while some connection is
 // merely waiting for a request (idle on keep-alive, or never sent one, or still sending its head):
 // the one that has waited longest is closed to make room. Connections whose caller a handler
@@ -111,6 +119,25 @@ class HttpServer final : private httplib::Server {
   void Delete(const std::string& pattern, Handler handler, std::size_t max_body_bytes = 0);
   // AllowHead lets HEAD run the GET handler of |pattern| (the body is not sent).
   void AllowHead(const std::string& pattern);
+  // LoopOutcome is what a loop handler did: answered (|res| holds the response, or will once its
+  // Finisher ran), or declined, so that the request goes to the handler registered with Get or
+  // Post, on a worker.
+  enum class LoopOutcome { kAnswered, kToWorker };
+  // Finisher completes a loop handler's response after the loop iteration's other requests ran.
+  using Finisher = std::function<void(httplib::Response& res)>;
+  // LoopHandler serves one request on the event loop; see ServeOnLoop.
+  using LoopHandler =
+      std::function<LoopOutcome(const httplib::Request& req, httplib::Response& res, Finisher&)>;
+  // ServeOnLoop runs |handler| (the server keeps it) on the event-loop thread for every request
+  // routed to |pattern|, which must be registered with Get/Post first and be a literal path
+  // (req.matches is empty). The loop builds the request from the head it already parsed and
+  // frames the response itself: no worker hand-off, no second parse. The handler must not block;
+  // one that would (a cache miss only the store can answer) returns kToWorker, and the
+  // registered handler serves the request on a worker. A handler that sets the Finisher has its
+  // response completed after every event of the current loop iteration was handled, so work the
+  // iteration's requests share (one Merkle batch signature) is done once. A throwing handler or
+  // Finisher is logged and answered 500.
+  void ServeOnLoop(const std::string& pattern, LoopHandler handler);
   // SetRequestObserver calls |observer| once per answered or refused request, from the loop or a
   // worker thread; it must be thread-safe and quick.
   void SetRequestObserver(std::function<void(const RequestRecord&)> observer);
@@ -134,9 +161,9 @@ class HttpServer final : private httplib::Server {
   // DescriptorsNeeded returns the most file descriptors a server with |options| holds at once
   // (connections, lingering refusals, its own sockets), for fitting listeners into RLIMIT_NOFILE.
   static std::size_t DescriptorsNeeded(const HttpServerOptions& options);
-  // MarkCallerIdentified, called by a handler on its worker thread, records that the caller of
-  // the request being served is identified (for example a registered instance): its connection is
-  // then evicted last when the cap is reached. It has no effect outside a handler.
+  // MarkCallerIdentified, called by a handler on its worker or loop thread, records that the
+  // caller of the request being served is identified (for example a registered instance): its
+  // connection is then evicted last when the cap is reached. It has no effect outside a handler.
   static void MarkCallerIdentified();
 
  private:
@@ -151,6 +178,9 @@ class HttpServer final : private httplib::Server {
   void OnReadable(HttpConnection& c, TimePoint now);
   void OnWritable(HttpConnection& c, TimePoint now);
   void Dispatch(HttpConnection& c);
+  bool AnswerOnLoop(HttpConnection& c, TimePoint now);
+  void FinishDeferred(TimePoint now);
+  void Answer(HttpConnection& c, httplib::Response& res, TimePoint now);
   void Serve(HttpConnection& c);
   void DrainReturned(TimePoint now);
   void FinishResponse(HttpConnection& c, TimePoint now);
@@ -187,7 +217,16 @@ class HttpServer final : private httplib::Server {
   bool stopping_ = false;
   TimePoint stop_deadline_{};
   TimePoint accept_paused_until_{};
+  TimePoint next_sweep_{};  // Sweep runs at most once a tick: it visits every connection
   std::unique_ptr<WorkerPool> pool_;
+
+  std::vector<LoopHandler> loop_handlers_;  // by route index; empty: served by a worker
+  struct Deferred {
+    HttpConnection* connection;
+    httplib::Response response;
+    Finisher finish;
+  };
+  std::vector<Deferred> deferred_;  // answered on the loop, waiting for the iteration's end
 
   std::mutex returned_mu_;
   std::vector<HttpConnection*> returned_;  // handed back by workers

@@ -89,16 +89,18 @@ std::string_view RequestHead::Path() const {
   return std::string_view(target).substr(0, target.find('?'));
 }
 
-std::string RequestHead::Sanitised() const {
+bool RequestHead::IsDropped(std::string_view name) {
   constexpr std::array<std::string_view, 7> kDropped = {
       "Range", "If-Range", "Expect", "REMOTE_ADDR", "REMOTE_PORT", "LOCAL_ADDR", "LOCAL_PORT"};
+  return std::any_of(kDropped.begin(), kDropped.end(),
+                     [&](std::string_view d) { return EqualsIgnoreCase(name, d); });
+}
+
+std::string RequestHead::Sanitised() const {
   std::string out = method + " " + target + " " + version + "\r\n";
   for (const auto& header : headers) {
-    const std::string& name = header.first;
-    const bool dropped = std::any_of(kDropped.begin(), kDropped.end(),
-                                     [&](std::string_view d) { return EqualsIgnoreCase(name, d); });
-    if (!dropped) {
-      out += name;
+    if (!IsDropped(header.first)) {
+      out += header.first;
       out += ": ";
       out += header.second;
       out += "\r\n";

@@ -48,6 +48,8 @@ struct RequestHead {
   // that must never reach handlers (Range, If-Range, Expect, REMOTE_ADDR, REMOTE_PORT,
   // LOCAL_ADDR, LOCAL_PORT), ending with a blank line.
   std::string Sanitised() const;
+  // IsDropped reports whether header |name| is one Sanitised removes.
+  static bool IsDropped(std::string_view name);
 };
 
 // ParseRequestHead parses the head at the start of |buffer|. It returns std::nullopt while the

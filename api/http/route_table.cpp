@@ -18,14 +18,19 @@ bool MethodTakesBody(const std::string& method) {
   return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
 }
 
+// IsLiteral reports whether |pattern| matches only itself as a std::regex (no syntax characters).
+bool IsLiteral(const std::string& pattern) {
+  return pattern.find_first_of("\\^$.|?*+()[]{}") == std::string::npos;
+}
+
 }  // namespace
 
-RouteTable::Route& RouteTable::RouteFor(const std::string& pattern) {
-  for (auto& route : routes_) {
-    if (route.pattern == pattern) return route;
+std::size_t RouteTable::IndexOf(const std::string& pattern) {
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    if (routes_[i].pattern == pattern) return i;
   }
-  routes_.push_back(Route{pattern, std::regex(pattern), {}, false});
-  return routes_.back();
+  routes_.push_back(Route{pattern, std::regex(pattern), IsLiteral(pattern), {}, false});
+  return routes_.size() - 1;
 }
 
 void RouteTable::Allow(const std::string& method, const std::string& pattern,
@@ -35,32 +40,46 @@ void RouteTable::Allow(const std::string& method, const std::string& pattern,
 
 void RouteTable::AllowHead(const std::string& pattern) { RouteFor(pattern).head = true; }
 
-std::optional<HttpRefusal> RouteTable::Check(const RequestHead& head) const {
-  const std::string path = httplib::detail::decode_url(std::string(head.Path()), false);
-  std::set<std::string> allowed;
-  const Route* chosen = nullptr;
+bool RouteTable::Matches(const Route& route, const std::string& path) const {
+  return route.literal ? path == route.pattern : std::regex_match(path, route.regex);
+}
+
+tl::expected<std::size_t, HttpRefusal> RouteTable::Check(const RequestHead& head) const {
+  const std::string_view raw = head.Path();
+  const std::string path = raw.find('%') == std::string_view::npos
+                               ? std::string(raw)
+                               : httplib::detail::decode_url(std::string(raw), false);
   const std::string& method = head.method == "HEAD" ? std::string("GET") : head.method;
+  // The first route that matches and serves the method takes the request, as in cpp-httplib.
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    const Route& route = routes_[i];
+    if (!route.body_limits.contains(method) || !Matches(route, path)) continue;
+    if (head.method == "HEAD" && !route.head) break;
+    if (head.content_length > 0 && !MethodTakesBody(head.method)) {
+      return tl::unexpected(HttpRefusal{
+          HttpError{400, "invalid_argument", head.method + " requests carry no body"}, ""});
+    }
+    if (head.content_length > route.body_limits.at(method)) {
+      return tl::unexpected(
+          HttpRefusal{HttpError{413, "payload_too_large", "request body is too large"}, ""});
+    }
+    return i;
+  }
+  return tl::unexpected(Refusal(head, path));
+}
+
+HttpRefusal RouteTable::Refusal(const RequestHead& head, const std::string& path) const {
+  std::set<std::string> allowed;
   for (const auto& route : routes_) {
-    if (!std::regex_match(path, route.regex)) continue;
+    if (!Matches(route, path)) continue;
     for (const auto& [m, limit] : route.body_limits) allowed.insert(m);
     if (route.head) allowed.insert("HEAD");
-    if (chosen == nullptr && route.body_limits.contains(method)) chosen = &route;
   }
   if (allowed.empty()) return HttpRefusal{HttpError{404, "not_found", "no such resource"}, ""};
-  if (chosen == nullptr || (head.method == "HEAD" && !chosen->head)) {
-    std::string allow;
-    for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
-    return HttpRefusal{HttpError{405, "method_not_allowed", head.method + " is not allowed here"},
-                       allow};
-  }
-  if (head.content_length > 0 && !MethodTakesBody(head.method)) {
-    return HttpRefusal{HttpError{400, "invalid_argument", head.method + " requests carry no body"},
-                       ""};
-  }
-  if (head.content_length > chosen->body_limits.at(method)) {
-    return HttpRefusal{HttpError{413, "payload_too_large", "request body is too large"}, ""};
-  }
-  return std::nullopt;
+  std::string allow;
+  for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+  return HttpRefusal{HttpError{405, "method_not_allowed", head.method + " is not allowed here"},
+                     allow};
 }
 
 }  // namespace seedwell

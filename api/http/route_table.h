@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <tl/expected.hpp>
+
 #include "api/http/http_connection.h"
 #include "api/http/request_head.h"
 
@@ -26,17 +28,25 @@ class RouteTable {
   void Allow(const std::string& method, const std::string& pattern, std::size_t max_body_bytes);
   // AllowHead lets HEAD run the GET handler of |pattern|.
   void AllowHead(const std::string& pattern);
-  // Check returns the refusal to answer for |head|, or nothing when a route takes it.
-  std::optional<HttpRefusal> Check(const RequestHead& head) const;
+  // Check returns the index of the route that takes |head| (registration order, see Pattern),
+  // or the refusal to answer.
+  tl::expected<std::size_t, HttpRefusal> Check(const RequestHead& head) const;
+  // Pattern returns the pattern of route |index| (from Check).
+  const std::string& Pattern(std::size_t index) const { return routes_[index].pattern; }
+  // IndexOf returns the index of |pattern|, registering it (with no methods yet) if new.
+  std::size_t IndexOf(const std::string& pattern);
 
  private:
   struct Route {
     std::string pattern;
     std::regex regex;
+    bool literal = false;  // the pattern has no regex syntax: matched by string comparison
     std::map<std::string, std::size_t> body_limits;  // method -> max body bytes
     bool head = false;
   };
-  Route& RouteFor(const std::string& pattern);
+  Route& RouteFor(const std::string& pattern) { return routes_[IndexOf(pattern)]; }
+  bool Matches(const Route& route, const std::string& path) const;
+  HttpRefusal Refusal(const RequestHead& head, const std::string& path) const;
 
   std::vector<Route> routes_;  // in registration order: the first match serves
 };

@@ -39,6 +39,7 @@ class TlsTransport final : public Transport {
   }
 
   bool WantsReadToWrite() const override { return want_read_to_write_; }
+  bool BuffersInput() const override { return true; }
 
  private:
   ssize_t Classify(int error, bool writing) {

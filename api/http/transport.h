@@ -39,6 +39,9 @@ class Transport {
   // WantsReadToWrite reports whether the last kWouldBlock from Write waits for the socket to be
   // readable rather than writable (a TLS session mid-handshake or key update).
   virtual bool WantsReadToWrite() const { return false; }
+  // BuffersInput reports whether the transport may hold input the socket no longer signals (TLS
+  // records already decrypted), so a short read does not prove the socket drained.
+  virtual bool BuffersInput() const { return false; }
 
  private:
   int fd_;

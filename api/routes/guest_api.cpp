@@ -82,8 +82,9 @@ std::vector<std::string_view> HeaderValues(const httplib::Request& req, const ch
   return out;
 }
 
-std::optional<GuestIdentity> GuestApi::Identify(const httplib::Request& req,
-                                                httplib::Response& res) {
+namespace {
+
+GuestCredentials CredentialsOf(const httplib::Request& req) {
   GuestCredentials c;
   c.peer_address = req.remote_addr;
   c.authorization = HeaderValues(req, "Authorization");
@@ -91,7 +92,11 @@ std::optional<GuestIdentity> GuestApi::Identify(const httplib::Request& req,
   c.instance_id = HeaderValues(req, "X-Instance-ID");
   c.tenant_id = HeaderValues(req, "X-Tenant-ID");
   c.signature = HeaderValues(req, "X-Instance-ID-Signature");
-  auto identity = identifier_.Identify(c);
+  return c;
+}
+
+// Answer turns a resolved identity into the caller, or writes its refusal to |res|.
+std::optional<GuestIdentity> Answer(Result<GuestIdentity> identity, httplib::Response& res) {
   if (!identity) {
     if (identity.error().code == ErrorCode::kUnauthenticated) {
       res.set_header("WWW-Authenticate", "Bearer realm=\"seedwell-guest\"");
@@ -102,6 +107,23 @@ std::optional<GuestIdentity> GuestApi::Identify(const httplib::Request& req,
   // A registered instance's connection is evicted last when the listener is full.
   if (identity->mode != IdentityMode::kAnonymous) HttpServer::MarkCallerIdentified();
   return std::move(*identity);
+}
+
+}  // namespace
+
+std::optional<GuestIdentity> GuestApi::Identify(const httplib::Request& req,
+                                                httplib::Response& res) {
+  return Answer(identifier_.Identify(CredentialsOf(req)), res);
+}
+
+GuestApi::LoopIdentity GuestApi::IdentifyOnLoop(const httplib::Request& req, httplib::Response& res,
+                                                GuestIdentity& out) {
+  auto resolved = identifier_.TryIdentify(CredentialsOf(req));
+  if (!resolved) return LoopIdentity::kNeedsStore;
+  auto identity = Answer(std::move(*resolved), res);
+  if (!identity) return LoopIdentity::kRefused;
+  out = std::move(*identity);
+  return LoopIdentity::kIdentified;
 }
 
 void WriteGuestError(httplib::Response& res, const Error& error,

@@ -15,6 +15,7 @@
 #include "service/batch_signer.h"
 #include "service/guest_identity.h"
 #include "service/issuer.h"
+#include "service/loop_batch_signer.h"
 
 namespace seedwell {
 
@@ -35,8 +36,18 @@ class GuestApi {
   // nothing.
   std::optional<GuestIdentity> Identify(const httplib::Request& req, httplib::Response& res);
 
+  // LoopIdentity is what IdentifyOnLoop found: the caller (in |*out|), a refusal (written to
+  // |res|), or that only the store can answer (serve the request on a worker instead).
+  enum class LoopIdentity { kIdentified, kRefused, kNeedsStore };
+  // IdentifyOnLoop is Identify from memory only, for handlers on the event loop (see
+  // GuestIdentifier::TryIdentify).
+  LoopIdentity IdentifyOnLoop(const httplib::Request& req, httplib::Response& res,
+                              GuestIdentity& out);
+
   AppContext& ctx() { return ctx_; }
   Issuer& issuer() { return issuer_; }
+  // loop_signer is the Merkle batch of the guest listener's event loop (loop thread only).
+  LoopBatchSigner& loop_signer() { return loop_signer_; }
   // max_bytes is the largest block a guest may ask for.
   std::size_t max_bytes() const { return max_bytes_; }
 
@@ -44,6 +55,7 @@ class GuestApi {
   AppContext& ctx_;
   GuestIdentifier identifier_;
   BatchSigner batcher_;
+  LoopBatchSigner loop_signer_;
   Issuer issuer_;
   std::size_t max_bytes_;
 };

@@ -79,5 +79,21 @@ TEST_F(AddressIndexTest, SeesOtherReplicasWritesAfterTheTtl) {
   EXPECT_EQ(index_->Find("10.0.0.5")->id, kB);
 }
 
+TEST_F(AddressIndexTest, TryFindAnswersFromTheCurrentSnapshotOnly) {
+  Add(kA, {"10.0.0.0/24"});
+  EXPECT_FALSE(index_->TryFind("10.0.0.5").has_value());  // no snapshot yet
+  ASSERT_TRUE(index_->Find("10.0.0.5").has_value());      // builds one
+  auto found = index_->TryFind("10.0.0.5");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ((*found)->id, kA);
+  EXPECT_EQ(index_->TryFind("10.0.1.1")->error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(index_->TryFind("not an ip")->error().code, ErrorCode::kInvalidArgument);
+  Add(kC, {"10.0.0.5/32"});  // a local write makes the snapshot stale
+  EXPECT_FALSE(index_->TryFind("10.0.0.5").has_value());
+  EXPECT_EQ(index_->Find("10.0.0.5")->id, kC);
+  now_ms_ += 5000;  // so does the TTL
+  EXPECT_FALSE(index_->TryFind("10.0.0.5").has_value());
+}
+
 }  // namespace
 }  // namespace seedwell

@@ -46,6 +46,33 @@ TEST_F(GuestIdentityTest, TokenModeAcceptsOnlyAValidToken) {
   EXPECT_EQ(id.Identify(c).error().code, ErrorCode::kPermissionDenied);
 }
 
+TEST_F(GuestIdentityTest, TryIdentifyNeedsTheStoreOnlyForUncachedCallers) {
+  GuestIdentityOptions o;
+  o.proxy = true;
+  o.proxy_secret = Secret("s3cret");
+  o.allow_anonymous = true;
+  auto id = Make(std::move(o));
+  const std::string bearer = "Bearer " + token_;
+  GuestCredentials c;
+  c.peer_address = "10.0.0.1";
+  c.authorization = {bearer};
+  EXPECT_FALSE(id.TryIdentify(c).has_value());  // the token is not cached yet
+  ASSERT_TRUE(id.Identify(c).has_value());
+  auto cached = id.TryIdentify(c);
+  ASSERT_TRUE(cached.has_value());
+  ASSERT_TRUE(cached->has_value());
+  EXPECT_EQ((*cached)->instance.id, kGuestId);
+  c.authorization = {bearer, bearer};  // refused without the store
+  EXPECT_EQ(id.TryIdentify(c)->error().code, ErrorCode::kInvalidArgument);
+  c.authorization = {};
+  c.instance_id = {kGuestId};  // a proxy request always reads the store
+  EXPECT_FALSE(id.TryIdentify(c).has_value());
+  c.instance_id = {};
+  auto anonymous = id.TryIdentify(c);
+  ASSERT_TRUE(anonymous.has_value());
+  EXPECT_EQ((*anonymous)->mode, IdentityMode::kAnonymous);
+}
+
 TEST_F(GuestIdentityTest, TokenFromOutsideAllowedCidrsIsDenied) {
   InstancePatch patch;
   patch.allowed_cidrs = std::vector<std::string>{"10.0.0.5/32"};

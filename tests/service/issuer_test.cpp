@@ -148,5 +148,80 @@ TEST_F(IssuerTest, BatchSignerGroupsWaitersIntoOneRoot) {
   }
 }
 
+TEST_F(IssuerTest, LoopBlocksShareOneRootSignedAtTheFirstFinish) {
+  BatchSigner batcher;
+  LoopBatchSigner loop_signer;
+  Issuer issuer(*dispenser_, *keys_, &batcher);
+  Instance unlimited = instance_;
+  unlimited.rate_limit = RateLimit{1 << 20, 1 << 20};
+  std::vector<PendingBlock> pending;
+  for (int i = 0; i < 5; ++i) {
+    auto block = issuer.IssueOnLoop(unlimited, IssueRequest{}, nullptr, loop_signer);
+    ASSERT_TRUE(block.has_value()) << block.error().message;
+    EXPECT_FALSE(block->block.batch.has_value());  // not signed until a Finish
+    pending.push_back(std::move(*block));
+  }
+  EXPECT_EQ(loop_signer.batches_signed(), 0U);
+  const Ed25519PublicKey pub = keys_->ActiveKey()->public_key();
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    ASSERT_TRUE(pending[i].Finish().has_value());
+    ASSERT_TRUE(pending[i].block.batch.has_value());
+    EXPECT_EQ(pending[i].block.batch->leaf_index, i);
+    EXPECT_EQ(pending[i].block.batch->leaf_count, 5U);
+    EXPECT_TRUE(VerifyBatchedBlock(pub, pending[i].block.Fields(), *pending[i].block.batch));
+    BlockFields tampered = pending[i].block.Fields();
+    tampered.issued_at_unix_ms += 1;
+    EXPECT_FALSE(VerifyBatchedBlock(pub, tampered, *pending[i].block.batch).has_value());
+  }
+  EXPECT_EQ(loop_signer.batches_signed(), 1U);  // one root for the five
+  EXPECT_EQ(batcher.batches_signed(), 0U);
+  // The next iteration's block gets a root of its own.
+  auto next = issuer.IssueOnLoop(unlimited, IssueRequest{}, nullptr, loop_signer);
+  ASSERT_TRUE(next.has_value());
+  ASSERT_TRUE(next->Finish().has_value());
+  EXPECT_EQ(next->block.batch->leaf_count, 1U);
+  EXPECT_EQ(loop_signer.batches_signed(), 2U);
+}
+
+TEST_F(IssuerTest, LoopBlocksAreSignedAtOnceWithoutBatching) {
+  LoopBatchSigner loop_signer;
+  Issuer issuer(*dispenser_, *keys_, nullptr);
+  auto block = issuer.IssueOnLoop(instance_, IssueRequest{}, nullptr, loop_signer);
+  ASSERT_TRUE(block.has_value());
+  ASSERT_TRUE(block->block.signature.has_value());
+  ASSERT_TRUE(block->Finish().has_value());
+  EXPECT_TRUE(VerifyBlock(keys_->ActiveKey()->public_key(), block->block.Fields(),
+                          *block->block.signature));
+  EXPECT_EQ(loop_signer.batches_signed(), 0U);
+  Instance revoked = instance_;
+  revoked.state = InstanceState::kRevoked;
+  EXPECT_EQ(issuer.IssueOnLoop(revoked, IssueRequest{}, nullptr, loop_signer).error().code,
+            ErrorCode::kPermissionDenied);
+}
+
+TEST_F(IssuerTest, LoopBatchSplitsByKeyAndByMaxBatch) {
+  LoopBatchSigner loop_signer(/*max_batch=*/2);
+  auto first = keys_->ActiveKey();
+  auto second = std::make_shared<const SigningKey>(SigningKey::Generate());
+  std::vector<MerkleHash> leaves(5);
+  for (std::size_t i = 0; i < leaves.size(); ++i) leaves[i].fill(static_cast<std::uint8_t>(i));
+  // first, first, first, second, second: roots of 2 + 1 leaves for the first key, 2 for the second.
+  std::vector<LoopBatchSigner::Ticket> tickets;
+  for (std::size_t i = 0; i < leaves.size(); ++i) {
+    tickets.push_back(loop_signer.Add(i < 3 ? first : second, leaves[i]));
+  }
+  for (std::size_t i = 0; i < leaves.size(); ++i) {
+    auto proof = loop_signer.Proof(tickets[i]);
+    ASSERT_TRUE(proof.has_value());
+    auto root = RootFromAuditPath(leaves[i], proof->leaf_index, proof->leaf_count, proof->path);
+    ASSERT_TRUE(root.has_value());
+    const auto& key = i < 3 ? first : second;
+    EXPECT_TRUE(VerifyEd25519(key->public_key(), BatchRootMessage(proof->leaf_count, *root),
+                              proof->root_signature));
+    EXPECT_EQ(proof->leaf_count, i == 2 ? 1U : 2U);
+  }
+  EXPECT_EQ(loop_signer.batches_signed(), 3U);
+}
+
 }  // namespace
 }  // namespace seedwell

@@ -95,6 +95,24 @@ TEST_F(RegistryTest, CacheExpiresForWritesByAnotherReplica) {
   EXPECT_EQ(registry_.Authenticate(created.token).error().code, ErrorCode::kPermissionDenied);
 }
 
+TEST_F(RegistryTest, AuthenticateCachedAnswersFromMemoryOnly) {
+  const auto created = *registry_.Create(NewInstance());
+  EXPECT_FALSE(registry_.AuthenticateCached(created.token).has_value());  // not cached yet
+  auto malformed = registry_.AuthenticateCached("garbage");
+  ASSERT_TRUE(malformed.has_value());  // no store needed to refuse it
+  EXPECT_EQ(malformed->error().code, ErrorCode::kUnauthenticated);
+  ASSERT_TRUE(registry_.Authenticate(created.token).has_value());
+  auto cached = registry_.AuthenticateCached(created.token);
+  ASSERT_TRUE(cached.has_value());
+  ASSERT_TRUE(cached->has_value());
+  EXPECT_EQ((*cached)->id, kId);
+  now_ += Registry::kDefaultCacheTtlMs;  // past the TTL only the store may answer
+  EXPECT_FALSE(registry_.AuthenticateCached(created.token).has_value());
+  ASSERT_TRUE(registry_.Authenticate(created.token).has_value());
+  ASSERT_TRUE(registry_.Revoke(kId).has_value());  // a local write drops the entry
+  EXPECT_FALSE(registry_.AuthenticateCached(created.token).has_value());
+}
+
 TEST_F(RegistryTest, InvalidateAllDropsEveryCachedInstance) {
   // After the change feed reconnects, changes made elsewhere meanwhile take effect at once.
   const auto created = *registry_.Create(NewInstance());

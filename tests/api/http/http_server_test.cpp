@@ -27,11 +27,16 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "tests/testutil/raw_http_client.h"
+
 namespace seedwell {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
+using testing::RawClient;
+using testing::StartsWith;
+using testing::WaitFor;
 
 HttpServerOptions TestOptions() {
   HttpServerOptions options;
@@ -108,73 +113,6 @@ class RunningServer {
   std::mutex mu;
   std::vector<RequestRecord> records;
 };
-
-// RawClient is a blocking TCP client from a chosen 127.x source address.
-class RawClient {
- public:
-  RawClient(int port, const char* source = "127.0.0.1") {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in src{};
-    src.sin_family = AF_INET;
-    inet_pton(AF_INET, source, &src.sin_addr);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&src), sizeof(src));
-    sockaddr_in dst{};
-    dst.sin_family = AF_INET;
-    dst.sin_port = htons(static_cast<uint16_t>(port));
-    inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&dst), sizeof(dst)) == 0;
-    timeval tv{2, 0};  // bounds every read in these tests
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  }
-  ~RawClient() { ::close(fd_); }
-  RawClient(const RawClient&) = delete;
-  RawClient& operator=(const RawClient&) = delete;
-
-  bool connected() const { return connected_; }
-  bool Send(const std::string& data) {
-    return ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
-  }
-  // ReadAll reads until the server closes (or the 2 s read timeout); "" if nothing came.
-  std::string ReadAll() {
-    std::string out;
-    char buf[4096];
-    while (true) {
-      const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
-      if (n <= 0) return out;
-      out.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-  // ReadResponse reads one response whose body length is given by Content-Length.
-  std::string ReadResponse() {
-    std::string out;
-    char c = 0;
-    while (out.find("\r\n\r\n") == std::string::npos && ::recv(fd_, &c, 1, 0) == 1) out += c;
-    const auto pos = out.find("Content-Length: ");
-    if (pos == std::string::npos) return out;
-    std::size_t left = std::stoul(out.substr(pos + 16));
-    while (left > 0 && ::recv(fd_, &c, 1, 0) == 1) {
-      out += c;
-      --left;
-    }
-    return out;
-  }
-
- private:
-  int fd_;
-  bool connected_ = false;
-};
-
-bool StartsWith(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
-
-// WaitFor polls |condition| every 5 ms for at most 2 s.
-template <typename F>
-bool WaitFor(F condition) {
-  for (int i = 0; i < 400; ++i) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  return false;
-}
 
 TEST(HttpServerTest, PortZeroServesAndObservesRoutePattern) {
   RunningServer s;
