@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <stdexcept>
 
@@ -34,14 +35,23 @@ std::string_view KindName(TokenKind kind) {
   return kind == TokenKind::kVendordata ? "vendordata" : "admin";
 }
 
-// Crc32 is zlib's CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), bit by bit: it runs
-// over 47 bytes per token, so a table is not worth its space.
+// kCrcTable is the byte-at-a-time table of zlib's CRC-32 (IEEE 802.3, reflected, polynomial
+// 0xEDB88320), built at compile time: every guest request's token is checked, so the 8x of a
+// table over the bit-by-bit loop is worth its 1 KiB.
+constexpr std::array<std::uint32_t, 256> kCrcTable = [] {
+  std::array<std::uint32_t, 256> table{};
+  for (std::uint32_t n = 0; n < 256; ++n) {
+    std::uint32_t c = n;
+    for (int bit = 0; bit < 8; ++bit) c = (c >> 1) ^ (0xEDB88320U & (0U - (c & 1U)));
+    table[n] = c;
+  }
+  return table;
+}();
+
+// Crc32 is zlib's crc32() of |bytes|.
 std::uint32_t Crc32(std::span<const std::uint8_t> bytes) {
   std::uint32_t crc = 0xFFFFFFFFU;
-  for (const std::uint8_t byte : bytes) {
-    crc ^= byte;
-    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ (0xEDB88320U & (0U - (crc & 1U)));
-  }
+  for (const std::uint8_t byte : bytes) crc = (crc >> 8) ^ kCrcTable[(crc ^ byte) & 0xFFU];
   return ~crc;
 }
 

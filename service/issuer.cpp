@@ -3,11 +3,42 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 namespace seedwell {
 
-BlockData::BlockData(std::size_t size) : size_(size), heap_(size > kInlineBytes ? size : 0) {}
+// NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init): inline_ beyond size_ is never read
+BlockData::BlockData(std::size_t size) : size_(size), heap_(size > kInlineBytes ? size : 0) {
+  if (size_ <= kInlineBytes) std::memset(inline_.data(), 0, size_);
+}
+
+BlockData::~BlockData() {
+  if (size_ <= kInlineBytes) sodium_memzero(inline_.data(), size_);
+}
+
+// NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init): inline_ beyond size_ is never read
+BlockData::BlockData(BlockData&& other) noexcept : size_(0) { TakeFrom(other); }
+
+BlockData& BlockData::operator=(BlockData&& other) noexcept {
+  if (this != &other) {
+    if (size_ <= kInlineBytes) sodium_memzero(inline_.data(), size_);
+    heap_ = SecretBuffer();
+    TakeFrom(other);
+  }
+  return *this;
+}
+
+void BlockData::TakeFrom(BlockData& other) noexcept {
+  size_ = other.size_;
+  if (size_ <= kInlineBytes) {
+    std::memcpy(inline_.data(), other.inline_.data(), size_);
+    sodium_memzero(other.inline_.data(), size_);
+  } else {
+    heap_ = std::move(other.heap_);
+  }
+  other.size_ = 0;
+}
 
 std::span<std::uint8_t> BlockData::span() {
   if (size_ > kInlineBytes) return heap_.span();

@@ -46,16 +46,12 @@ std::unique_ptr<HttpConnection> HttpConnection::Accept(int fd, const sockaddr_st
   std::string peer_ip;
   int peer_port = 0;
   SocketAddressText(peer, peer_ip, peer_port);
-  sockaddr_storage local{};
-  socklen_t len = sizeof(local);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
   std::unique_ptr<Transport> transport =
       tls != nullptr ? tls->NewTransport(fd) : std::make_unique<Transport>(fd);
   if (!transport) return nullptr;
   std::unique_ptr<HttpConnection> c(new HttpConnection(std::move(transport), limits));
   c->peer_ip_ = std::move(peer_ip);
   c->peer_port_ = peer_port;
-  SocketAddressText(local, c->local_ip_, c->local_port_);
   c->deadline_ = now + std::min(limits.idle_timeout, limits.request_deadline);
   return c;
 }
@@ -119,6 +115,7 @@ int HttpConnection::Serve(const Processor& process, bool stopping) {
   const RequestHead& head = *head_;
   const std::string request =
       head.Sanitised() + buffer_.substr(head.head_bytes, head.content_length);
+  ResolveLocalAddress();
   BoundedStream stream(request, out_, peer_ip_, peer_port_, local_ip_, local_port_);
   const bool close = head.wants_close || stopping || served_ + 1 >= limits_.max_requests;
   bool connection_closed = false;
@@ -134,7 +131,17 @@ int HttpConnection::Serve(const Processor& process, bool stopping) {
   return stream.Status();
 }
 
-httplib::Request HttpConnection::BuildRequest() const {
+void HttpConnection::ResolveLocalAddress() {
+  if (!local_ip_.empty()) return;
+  sockaddr_storage local{};
+  socklen_t len = sizeof(local);
+  if (::getsockname(fd(), reinterpret_cast<sockaddr*>(&local), &len) == 0) {
+    SocketAddressText(local, local_ip_, local_port_);
+  }
+}
+
+httplib::Request HttpConnection::BuildRequest() {
+  ResolveLocalAddress();
   const RequestHead& head = *head_;
   return BuildLoopRequest(head,
                           std::string_view(buffer_).substr(head.head_bytes, head.content_length),

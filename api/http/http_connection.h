@@ -82,8 +82,8 @@ class HttpConnection {
   using Processor =
       std::function<bool(httplib::Stream& stream, bool close_connection, bool& connection_closed)>;
 
-  // Accept makes a connection of the socket |fd| accepted from |peer|: it sets TCP_NODELAY, reads
-  // the local address and wraps |fd| in TLS if |tls| is not null. It takes ownership of |fd| and
+  // Accept makes a connection of the socket |fd| accepted from |peer|: it sets TCP_NODELAY and
+  // wraps |fd| in TLS if |tls| is not null. It takes ownership of |fd| and
   // returns nullptr (the socket closed) if the TLS session cannot be created. |limits| is borrowed
   // and must outlive the connection; the first request must begin by the idle timeout or the
   // request deadline, whichever is shorter, from |now|.
@@ -115,7 +115,7 @@ class HttpConnection {
 
   // BuildRequest, on the loop once the request is complete, makes the httplib::Request a handler
   // run on the loop sees (loop_exchange.h).
-  httplib::Request BuildRequest() const;
+  httplib::Request BuildRequest();
   // Respond, on the loop, writes |res| (a loop handler's answer) into the output buffer framed as
   // Serve frames cpp-httplib's, and sends what the socket takes without waiting. It decides
   // keep-alive as Serve does and returns the response status.
@@ -199,6 +199,9 @@ class HttpConnection {
   HttpConnection(std::unique_ptr<Transport> transport, const HttpConnectionLimits& limits)
       : transport_(std::move(transport)), limits_(limits) {}
   HttpNext Advance(const RouteCheck& route);
+  // ResolveLocalAddress reads the socket's local address once, when a request first needs it
+  // (a connection refused or closed before its first request never pays the system call).
+  void ResolveLocalAddress();
 
   std::unique_ptr<Transport> transport_;
   const HttpConnectionLimits& limits_;

@@ -539,9 +539,8 @@ void HttpServer::Close(HttpConnection& c) {
   Unqueue(c);
   Uncount(c);
   if (c.state() == HttpConnection::State::kLingering) --lingering_;
-  const int fd = c.fd();
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
-  connections_.erase(fd);  // destroys the connection, which closes the socket
+  // Closing the socket (its only descriptor) also removes it from the epoll set: no EPOLL_CTL_DEL.
+  connections_.erase(c.fd());  // destroys the connection, which closes the socket
 }
 
 void HttpServer::Notify(const std::string& route, const std::string& method, int status,

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "api/http/http_server.h"
+#include "api/http/http_text.h"
 #include "api/http/json_error.h"
 
 namespace seedwell {
@@ -75,23 +76,24 @@ GuestApi::GuestApi(AppContext& ctx, GuestIdentityOptions identity, bool batch_si
       issuer_(ctx.dispenser, ctx.keys, batch_signing ? &batcher_ : nullptr),
       max_bytes_(std::min(max_bytes, kMaxIssueBytes)) {}
 
-std::vector<std::string_view> HeaderValues(const httplib::Request& req, const char* name) {
-  std::vector<std::string_view> out;
-  auto range = req.headers.equal_range(name);
-  for (auto it = range.first; it != range.second; ++it) out.emplace_back(it->second);
-  return out;
-}
-
 namespace {
 
+// CredentialsOf collects the identity headers of |req| in one pass over its headers (in order;
+// cpp-httplib's case-insensitive map lookups cost a locale tolower per character compared).
 GuestCredentials CredentialsOf(const httplib::Request& req) {
   GuestCredentials c;
   c.peer_address = req.remote_addr;
-  c.authorization = HeaderValues(req, "Authorization");
-  c.forwarded_for = HeaderValues(req, "X-Forwarded-For");
-  c.instance_id = HeaderValues(req, "X-Instance-ID");
-  c.tenant_id = HeaderValues(req, "X-Tenant-ID");
-  c.signature = HeaderValues(req, "X-Instance-ID-Signature");
+  const std::pair<const char*, std::vector<std::string_view>*> wanted[] = {
+      {"Authorization", &c.authorization},
+      {"X-Forwarded-For", &c.forwarded_for},
+      {"X-Instance-ID", &c.instance_id},
+      {"X-Tenant-ID", &c.tenant_id},
+      {"X-Instance-ID-Signature", &c.signature}};
+  for (const auto& [name, value] : req.headers) {
+    for (const auto& [want, into] : wanted) {
+      if (EqualsIgnoreCase(name, want)) into->emplace_back(value);
+    }
+  }
   return c;
 }
 

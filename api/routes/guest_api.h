@@ -65,7 +65,4 @@ class GuestApi {
 void WriteGuestError(httplib::Response& res, const Error& error,
                      std::chrono::milliseconds retry_after = std::chrono::milliseconds(0));
 
-// HeaderValues returns every value of header |name| in |req|, in order (views into |req|).
-std::vector<std::string_view> HeaderValues(const httplib::Request& req, const char* name);
-
 }  // namespace seedwell
