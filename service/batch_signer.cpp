@@ -6,7 +6,8 @@
 
 namespace seedwell {
 
-BatchSigner::BatchSigner(std::size_t max_batch) : max_batch_(std::max<std::size_t>(1, max_batch)) {}
+BatchSigner::BatchSigner(std::size_t max_batch, SigningCounters counters)
+    : max_batch_(std::max<std::size_t>(1, max_batch)), counters_(counters) {}
 
 std::uint64_t BatchSigner::batches_signed() const {
   std::lock_guard lock(mu_);
@@ -43,6 +44,7 @@ Result<BatchProof> BatchSigner::Sign(std::shared_ptr<const SigningKey> key,
     leaves.reserve(batch.size());
     for (const Waiter* w : batch) leaves.push_back(w->leaf);
     auto proofs = SignLeafHashes(*signer, leaves);
+    counters_.Count(leaves.size());
     lock.lock();
     for (std::size_t i = 0; i < batch.size(); ++i) {
       batch[i]->result = proofs ? Result<BatchProof>(std::move((*proofs)[i]))

@@ -20,13 +20,28 @@
 #include "crypto/merkle_batch.h"
 #include "crypto/result.h"
 #include "crypto/signing_key.h"
+#include "service/metrics.h"
 
 namespace seedwell {
 
+// SigningCounters are where a batch signer counts its work (either may be null): roots signed and
+// blocks (leaves) they covered; blocks / batches is the mean batch size.
+struct SigningCounters {
+  Counter* batches = nullptr;
+  Counter* blocks = nullptr;
+
+  // Count records one root signed over |leaves| blocks.
+  void Count(std::size_t leaves) const {
+    if (batches != nullptr) batches->Increment();
+    if (blocks != nullptr) blocks->Increment(static_cast<double>(leaves));
+  }
+};
+
 class BatchSigner {
  public:
-  // BatchSigner signs at most |max_batch| leaves per root (at least 1).
-  explicit BatchSigner(std::size_t max_batch = 4096);
+  // BatchSigner signs at most |max_batch| leaves per root (at least 1) and counts into |counters|.
+  static constexpr std::size_t kDefaultMaxBatch = 4096;
+  explicit BatchSigner(std::size_t max_batch = kDefaultMaxBatch, SigningCounters counters = {});
   BatchSigner(const BatchSigner&) = delete;
   BatchSigner& operator=(const BatchSigner&) = delete;
 
@@ -47,6 +62,7 @@ class BatchSigner {
   };
 
   const std::size_t max_batch_;
+  const SigningCounters counters_;
   mutable std::mutex mu_;
   std::condition_variable signed_;
   std::deque<Waiter*> pending_;

@@ -5,8 +5,8 @@
 
 namespace seedwell {
 
-LoopBatchSigner::LoopBatchSigner(std::size_t max_batch)
-    : max_batch_(std::max<std::size_t>(1, max_batch)) {}
+LoopBatchSigner::LoopBatchSigner(std::size_t max_batch, SigningCounters counters)
+    : max_batch_(std::max<std::size_t>(1, max_batch)), counters_(counters) {}
 
 LoopBatchSigner::Ticket LoopBatchSigner::Add(std::shared_ptr<const SigningKey> key,
                                              const MerkleHash& leaf) {
@@ -42,6 +42,7 @@ void LoopBatchSigner::SignQueued() {
       leaves.push_back(queued[end]->leaf);
     }
     auto proofs = SignLeafHashes(*key, leaves);
+    counters_.Count(leaves.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
       batch[i]->proof = proofs ? Result<BatchProof>(std::move((*proofs)[i]))
                                : Result<BatchProof>(tl::unexpected(proofs.error()));

@@ -17,6 +17,7 @@
 #include "crypto/merkle_batch.h"
 #include "crypto/result.h"
 #include "crypto/signing_key.h"
+#include "service/batch_signer.h"
 
 namespace seedwell {
 
@@ -31,8 +32,9 @@ class LoopBatchSigner {
   // Ticket is a leaf's claim on its proof; it shares ownership of the key until then.
   using Ticket = std::shared_ptr<Slot>;
 
-  // LoopBatchSigner signs at most |max_batch| leaves per root (at least 1).
-  explicit LoopBatchSigner(std::size_t max_batch = 4096);
+  // LoopBatchSigner signs at most |max_batch| leaves per root (at least 1) and counts into
+  // |counters|.
+  explicit LoopBatchSigner(std::size_t max_batch = 4096, SigningCounters counters = {});
   LoopBatchSigner(const LoopBatchSigner&) = delete;
   LoopBatchSigner& operator=(const LoopBatchSigner&) = delete;
 
@@ -50,6 +52,7 @@ class LoopBatchSigner {
   void SignQueued();
 
   const std::size_t max_batch_;
+  const SigningCounters counters_;
   std::vector<Ticket> queued_;
   std::uint64_t batches_signed_ = 0;
 };

@@ -11,6 +11,7 @@
 #include "api/http/http_server.h"
 #include "api/http/http_text.h"
 #include "api/http/json_error.h"
+#include "api/routes/serve_metrics.h"
 
 namespace seedwell {
 namespace {
@@ -73,6 +74,8 @@ GuestApi::GuestApi(AppContext& ctx, GuestIdentityOptions identity, bool batch_si
                    std::size_t max_bytes)
     : ctx_(ctx),
       identifier_(std::move(identity), ctx.registry, ctx.addresses),
+      batcher_(BatchSigner::kDefaultMaxBatch, ctx.serve_metrics.signing()),
+      loop_signer_(BatchSigner::kDefaultMaxBatch, ctx.serve_metrics.signing()),
       issuer_(ctx.dispenser, ctx.keys, batch_signing ? &batcher_ : nullptr),
       max_bytes_(std::min(max_bytes, kMaxIssueBytes)) {}
 

@@ -30,6 +30,13 @@ ServeMetrics::ServeMetrics(MetricsRegistry& registry)
           "seedwell_usage_dropped_bytes_total",
           "Usage bytes not recorded: issued to an instance first seen while the pending-usage "
           "buffer was full (the store away for long)")),
+      signature_batches_(registry.AddCounter(
+          "seedwell_signature_batches_total",
+          "Merkle roots signed for guest blocks (--guest-signing batch): one per batch")),
+      batched_blocks_(
+          registry.AddCounter("seedwell_batched_blocks_total",
+                              "Guest blocks signed as leaves of a Merkle batch; divided by "
+                              "seedwell_signature_batches_total, the mean batch size")),
       source_healthy_(registry.AddGauge("seedwell_source_healthy",
                                         "1 if the entropy source is healthy, else 0", {"source"})),
       source_disabled_(registry.AddGauge(

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "api/http/http_server.h"
+#include "service/batch_signer.h"
 #include "service/metrics.h"
 
 namespace seedwell {
@@ -35,6 +36,10 @@ class ServeMetrics {
   // Dispenser updates it).
   Counter& usage_dropped() { return usage_dropped_.Get(); }
 
+  // signing returns the counters of the guest listener's batch signers (roots and the blocks they
+  // covered).
+  SigningCounters signing() { return {&signature_batches_.Get(), &batched_blocks_.Get()}; }
+
   // Refresh copies the current state of sources, DRBG and store into the scrape-time gauges.
   void Refresh(AppContext& ctx);
 
@@ -44,6 +49,8 @@ class ServeMetrics {
   Family<Counter>& bytes_issued_;
   Family<Counter>& rate_limit_refusals_;
   Family<Counter>& usage_dropped_;
+  Family<Counter>& signature_batches_;
+  Family<Counter>& batched_blocks_;
   Family<Gauge>& source_healthy_;
   Family<Gauge>& source_disabled_;
   Family<Gauge>& source_bytes_;

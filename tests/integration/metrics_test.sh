@@ -87,6 +87,11 @@ for s in $(jq -r '.sources[].name' <<<"$RESP"); do
   done
 done
 check "no gauge named like the old source failures" bash -c "! grep -q '^seedwell_source_failures{' '$SW_TMP/metrics.txt'"
+check "signature batches are a counter" typed seedwell_signature_batches_total counter
+check "the signed block was counted as a batched block" at_least seedwell_batched_blocks_total 1
+check "at least one signature batch" at_least seedwell_signature_batches_total 1
+check "no more batches than blocks" awk -v b="$(sample seedwell_signature_batches_total)" \
+  -v n="$(sample seedwell_batched_blocks_total)" 'BEGIN { exit !(b <= n) }'
 check "cluster replicas are a gauge" typed seedwell_cluster_replicas gauge
 check "usage dropped is a counter, at 0" test "$(sample seedwell_usage_dropped_bytes_total)" = 0
 check "with SQLite the cluster is this process: one live replica" \
