@@ -33,7 +33,9 @@ start_replay() {
   cleanup_replay
   /usr/bin/python3 "$IT/replay_server.py" "$@" >"$SW_TMP/replay.port" &
   REPLAY_PID=$!
-  for _ in $(seq 1 50); do [ -s "$SW_TMP/replay.port" ] && break; sleep 0.1; done
+  # Python's start-up can take seconds on a loaded 2-core machine: wait up to 30 s, then say so.
+  for _ in $(seq 1 300); do [ -s "$SW_TMP/replay.port" ] && break; sleep 0.1; done
+  [ -s "$SW_TMP/replay.port" ] || { echo "FAIL: replay_server.py $1 did not start in 30 s"; exit 1; }
   REPLAY_URL=http://127.0.0.1:$(cat "$SW_TMP/replay.port")
 }
 
@@ -116,7 +118,7 @@ check "replayed block: stale nonce named ($OUT)" has "answers another nonce"
 
 start_replay busy "$SW_TMP/rec.h" "$SW_TMP/rec.b"
 run_fetch --config-drive "$D" --skip-seed-file --url "$REPLAY_URL"
-check "503 then retry: the retry is logged" has "attempt 1 failed (service answered 503: unavailable: busy); retrying in 1000 ms"
+check "503 then retry: the retry is logged ($OUT)" has "attempt 1 failed (service answered 503: unavailable: busy); retrying in 1000 ms"
 check "503 then retry: still refuses the replay" has "answers another nonce"
 
 start_replay garbage
