@@ -179,23 +179,35 @@ Result<std::string> Registry::RotateToken(std::string_view id) {
   return token;
 }
 
-std::optional<Instance> Registry::Cached(const TokenHash& hash, std::int64_t now) {
+std::optional<Instance> Registry::Cached(const TokenHash& hash, std::int64_t now,
+                                         bool stale_while_refreshing) {
   const std::lock_guard lock(cache_mutex_);
   const auto by_token = by_token_.find(hash);
   if (by_token == by_token_.end()) return std::nullopt;
   const auto entry = by_id_.find(by_token->second);
+  if (entry == by_id_.end()) return std::nullopt;
+  const CacheEntry& cached = entry->second;
+  const std::int64_t age = now - cached.fetched_at_ms;
+  const bool fresh = age < cache_ttl_ms_ ||
+                     (stale_while_refreshing && cached.refreshing && age < 2 * cache_ttl_ms_);
   // The map lookup already matched; the constant-time compare is defence in depth.
-  if (entry != by_id_.end() && now - entry->second.fetched_at_ms < cache_ttl_ms_ &&
-      ConstantTimeEquals(entry->second.token_hash, hash)) {
-    return entry->second.instance;
-  }
+  if (fresh && ConstantTimeEquals(cached.token_hash, hash)) return cached.instance;
   return std::nullopt;
+}
+
+void Registry::MarkRefreshing(const TokenHash& hash, bool on) {
+  const std::lock_guard lock(cache_mutex_);
+  const auto by_token = by_token_.find(hash);
+  if (by_token == by_token_.end()) return;
+  if (const auto entry = by_id_.find(by_token->second); entry != by_id_.end()) {
+    entry->second.refreshing = on;
+  }
 }
 
 std::optional<Result<Instance>> Registry::AuthenticateCached(std::string_view token_text) {
   auto token = Token::Parse(token_text, TokenKind::kInstance);
   if (!token) return Result<Instance>(tl::unexpected(token.error()));
-  auto cached = Cached(token->Hash(), now_ms_());
+  auto cached = Cached(token->Hash(), now_ms_(), /*stale_while_refreshing=*/true);
   if (!cached) return std::nullopt;
   return Result<Instance>(std::move(*cached));
 }
@@ -205,15 +217,19 @@ Result<Instance> Registry::Authenticate(std::string_view token_text) {
   SEEDWELL_RETURN_IF_ERROR(token);
   const TokenHash hash = token->Hash();
   const std::int64_t now = now_ms_();
-  if (auto cached = Cached(hash, now)) return std::move(*cached);
-  auto found = store_.FindByTokenHash(hash);
-  if (!found) {
-    if (found.error().code == ErrorCode::kNotFound) {
-      return Fail(ErrorCode::kUnauthenticated, "unknown token");
-    }
-    return tl::unexpected(found.error());
+  if (auto cached = Cached(hash, now, /*stale_while_refreshing=*/false)) {
+    return std::move(*cached);
   }
-  if (found->state != InstanceState::kActive) {
+  MarkRefreshing(hash, true);  // an expired entry keeps answering AuthenticateCached meanwhile
+  auto found = store_.FindByTokenHash(hash);
+  if (!found || found->state != InstanceState::kActive) {
+    MarkRefreshing(hash, false);  // the old entry must not outlive a failed refresh
+    if (!found) {
+      if (found.error().code == ErrorCode::kNotFound) {
+        return Fail(ErrorCode::kUnauthenticated, "unknown token");
+      }
+      return tl::unexpected(found.error());
+    }
     return Fail(ErrorCode::kPermissionDenied, "instance " + found->id + " is revoked");
   }
   const std::lock_guard lock(cache_mutex_);

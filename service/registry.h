@@ -5,7 +5,10 @@
 // |cache_ttl_ms|, and dropped on every write this Registry makes. Writes made by another replica
 // sharing the Store (e.g. a revocation) arrive through Publish when the Store has a change feed
 // (PostgreSQL: within milliseconds), and take effect here within the TTL at the latest. Usage
-// counters are written through to cached entries.
+// counters are written through to cached entries. When an entry's TTL has run out, the first
+// Authenticate refreshes it from the Store; while that refresh is in flight (at most the TTL
+// again), AuthenticateCached keeps answering from the old entry instead of sending every caller
+// of a busy token to the Store at once.
 //
 // Ids: methods taking an id accept any case of a UUID and canonicalise it; a string that is not a
 // UUID names no instance (kNotFound). Errors follow instance.h (kInvalidArgument malformed,
@@ -139,11 +142,17 @@ class Registry {
     Instance instance;
     TokenHash token_hash;
     std::int64_t fetched_at_ms;
+    bool refreshing = false;  // an Authenticate is reading it from the Store again
   };
 
-  // Cached returns the cached active instance holding |hash| if fetched within the TTL at |now|.
+  // Cached returns the cached active instance holding |hash| if fetched within the TTL at |now|,
+  // or, with |stale_while_refreshing|, within twice the TTL while a refresh is in flight.
   // Takes cache_mutex_.
-  std::optional<Instance> Cached(const TokenHash& hash, std::int64_t now);
+  std::optional<Instance> Cached(const TokenHash& hash, std::int64_t now,
+                                 bool stale_while_refreshing);
+  // MarkRefreshing sets the refreshing flag of the entry holding |hash| (if any) to |on|.
+  // Takes cache_mutex_.
+  void MarkRefreshing(const TokenHash& hash, bool on);
   // Invalidate drops |id| from the cache and bumps the generation. Takes cache_mutex_.
   void Invalidate(const std::string& id);
 

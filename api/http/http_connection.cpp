@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <algorithm>
 #include <array>
@@ -41,8 +40,6 @@ std::unique_ptr<HttpConnection> HttpConnection::Accept(int fd, const sockaddr_st
                                                        TlsContext* tls,
                                                        const HttpConnectionLimits& limits,
                                                        TimePoint now) {
-  const int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   std::string peer_ip;
   int peer_port = 0;
   SocketAddressText(peer, peer_ip, peer_port);

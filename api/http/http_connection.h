@@ -82,11 +82,11 @@ class HttpConnection {
   using Processor =
       std::function<bool(httplib::Stream& stream, bool close_connection, bool& connection_closed)>;
 
-  // Accept makes a connection of the socket |fd| accepted from |peer|: it sets TCP_NODELAY and
-  // wraps |fd| in TLS if |tls| is not null. It takes ownership of |fd| and
-  // returns nullptr (the socket closed) if the TLS session cannot be created. |limits| is borrowed
-  // and must outlive the connection; the first request must begin by the idle timeout or the
-  // request deadline, whichever is shorter, from |now|.
+  // Accept makes a connection of the socket |fd| accepted from |peer| (TCP_NODELAY comes from the
+  // listener, which HttpServer::Listen sets it on) and wraps |fd| in TLS if |tls| is not null. It
+  // takes ownership of |fd| and returns nullptr (the socket closed) if the TLS session cannot be
+  // created. |limits| is borrowed and must outlive the connection; the first request must begin by
+  // the idle timeout or the request deadline, whichever is shorter, from |now|.
   static std::unique_ptr<HttpConnection> Accept(int fd, const sockaddr_storage& peer,
                                                 TlsContext* tls, const HttpConnectionLimits& limits,
                                                 TimePoint now);

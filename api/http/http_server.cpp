@@ -1,6 +1,8 @@
 #include "api/http/http_server.h"
 
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -167,7 +169,10 @@ Result<int> HttpServer::Listen(const std::string& host, int port) {
   }
   const int fd = ::socket(result->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   const int one = 1;
+  // TCP_NODELAY on the listener is inherited by every accepted socket: one system call per
+  // listener instead of one per connection.
   const bool ok = fd >= 0 && ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+                  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0 &&
                   ::bind(fd, result->ai_addr, result->ai_addrlen) == 0 &&
                   ::listen(fd, kBacklog) == 0;
   ::freeaddrinfo(result);

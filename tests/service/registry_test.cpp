@@ -5,7 +5,11 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <future>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -30,6 +34,80 @@ Instance NewInstance(const std::string& id = kId) {
   instance.name = "vm";
   return instance;
 }
+
+// GatedStore is the real SQLite store with one gate: while held, FindByTokenHash waits, so a test
+// can look at the Registry while a refresh from the store is in flight.
+class GatedStore final : public Store {
+ public:
+  explicit GatedStore(Store& store) : store_(store) {}
+  void Hold() {
+    const std::lock_guard lock(mu_);
+    held_ = true;
+  }
+  void Release() {
+    const std::lock_guard lock(mu_);
+    held_ = false;
+    cv_.notify_all();
+  }
+  // WaitEntered waits (at most 2 s) until a lookup waits at the gate.
+  bool WaitEntered() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(2), [this] { return waiting_ > 0; });
+  }
+
+  Result<Instance> FindByTokenHash(const TokenHash& token_hash) override {
+    {
+      std::unique_lock lock(mu_);
+      ++waiting_;
+      cv_.notify_all();
+      cv_.wait(lock, [this] { return !held_; });
+      --waiting_;
+    }
+    return store_.FindByTokenHash(token_hash);
+  }
+  Result<void> Create(const Instance& i, const TokenHash& h) override {
+    return store_.Create(i, h);
+  }
+  Result<Instance> Get(std::string_view id) override { return store_.Get(id); }
+  Result<InstancePage> List(const ListQuery& q) override { return store_.List(q); }
+  Result<void> Update(const Instance& i) override { return store_.Update(i); }
+  Result<void> Delete(std::string_view id) override { return store_.Delete(id); }
+  Result<void> SetTokenHash(std::string_view id, const TokenHash& h) override {
+    return store_.SetTokenHash(id, h);
+  }
+  Result<void> SetDerivedTokenHash(std::string_view id, const TokenHash& h,
+                                   std::uint64_t epoch) override {
+    return store_.SetDerivedTokenHash(id, h, epoch);
+  }
+  Result<std::uint64_t> TokenEpoch(std::string_view id) override { return store_.TokenEpoch(id); }
+  Result<void> RecordUsage(std::string_view id, UsageTransport t, std::uint64_t bytes,
+                           std::int64_t now_ms) override {
+    return store_.RecordUsage(id, t, bytes, now_ms);
+  }
+  Result<Usage> GetUsage(std::string_view id) override { return store_.GetUsage(id); }
+  Result<StateCounts> CountByState() override { return store_.CountByState(); }
+  Result<void> RecordConfigDriveBuild(const ConfigDriveBuild& b) override {
+    return store_.RecordConfigDriveBuild(b);
+  }
+  Result<std::vector<ConfigDriveBuild>> ListConfigDriveBuilds(std::string_view id) override {
+    return store_.ListConfigDriveBuilds(id);
+  }
+  Result<void> Heartbeat(const ReplicaRecord& r, std::chrono::milliseconds forget) override {
+    return store_.Heartbeat(r, forget);
+  }
+  Result<std::vector<ReplicaRecord>> ListReplicas(std::chrono::milliseconds live) override {
+    return store_.ListReplicas(live);
+  }
+  Result<void> RemoveReplica(std::string_view id) override { return store_.RemoveReplica(id); }
+  Result<void> Ping() override { return store_.Ping(); }
+
+ private:
+  Store& store_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool held_ = false;
+  int waiting_ = 0;
+};
 
 class RegistryTest : public ::testing::Test {
  protected:
@@ -111,6 +189,35 @@ TEST_F(RegistryTest, AuthenticateCachedAnswersFromMemoryOnly) {
   ASSERT_TRUE(registry_.Authenticate(created.token).has_value());
   ASSERT_TRUE(registry_.Revoke(kId).has_value());  // a local write drops the entry
   EXPECT_FALSE(registry_.AuthenticateCached(created.token).has_value());
+}
+
+TEST_F(RegistryTest, AnExpiredEntryAnswersFromMemoryOnlyWhileItIsRefreshed) {
+  const auto created = *registry_.Create(NewInstance());
+  GatedStore gated(*store_);
+  Registry registry(gated, [this] { return now_.load(); });
+  ASSERT_TRUE(registry.Authenticate(created.token).has_value());  // cached
+  now_ += Registry::kDefaultCacheTtlMs;
+  EXPECT_FALSE(registry.AuthenticateCached(created.token).has_value());  // expired, no refresh
+
+  gated.Hold();
+  auto refresh =
+      std::async(std::launch::async, [&] { return registry.Authenticate(created.token); });
+  ASSERT_TRUE(gated.WaitEntered());
+  auto stale = registry.AuthenticateCached(created.token);  // the old entry, while refreshing
+  ASSERT_TRUE(stale.has_value() && stale->has_value());
+  EXPECT_EQ((*stale)->id, kId);
+  now_ += Registry::kDefaultCacheTtlMs;  // twice the TTL: not even while refreshing
+  EXPECT_FALSE(registry.AuthenticateCached(created.token).has_value());
+  now_ -= Registry::kDefaultCacheTtlMs;
+  gated.Release();
+  ASSERT_TRUE(refresh.get().has_value());
+  EXPECT_TRUE(registry.AuthenticateCached(created.token).has_value());  // fresh again
+
+  // A refresh that finds the instance revoked leaves nothing to answer from memory.
+  ASSERT_TRUE(registry_.Revoke(kId).has_value());  // another Registry: no invalidation here
+  now_ += Registry::kDefaultCacheTtlMs;
+  EXPECT_EQ(registry.Authenticate(created.token).error().code, ErrorCode::kPermissionDenied);
+  EXPECT_FALSE(registry.AuthenticateCached(created.token).has_value());
 }
 
 TEST_F(RegistryTest, InvalidateAllDropsEveryCachedInstance) {
