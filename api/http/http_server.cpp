@@ -35,11 +35,6 @@ constexpr std::chrono::milliseconds kTick{20};
 constexpr std::chrono::milliseconds kAcceptPause{100};
 const char* const kUnmatched = "(unmatched)";
 
-// The route pattern whose handler is running on this worker thread, for RequestRecord.
-thread_local std::string t_route;
-// Set by MarkCallerIdentified while a handler runs on this worker thread.
-thread_local bool t_identified = false;
-
 std::string CodeForStatus(int status) {
   switch (status) {
     case 400:
@@ -59,11 +54,14 @@ std::string CodeForStatus(int status) {
 
 }  // namespace
 
+thread_local std::string HttpServer::t_route_;
+thread_local bool HttpServer::t_identified_ = false;
+
 std::size_t HttpServer::DescriptorsNeeded(const HttpServerOptions& options) {
   return options.max_connections + options.max_lingering + kOwnDescriptors;
 }
 
-void HttpServer::MarkCallerIdentified() { t_identified = true; }
+void HttpServer::MarkCallerIdentified() { t_identified_ = true; }
 
 HttpServer::HttpServer(HttpServerOptions options) : options_(std::move(options)) {
   limits_ = HttpConnectionLimits{
@@ -78,7 +76,7 @@ HttpServer::HttpServer(HttpServerOptions options) : options_(std::move(options))
       std::max<time_t>(1, std::chrono::ceil<std::chrono::seconds>(options_.idle_timeout).count()));
   set_exception_handler(
       [](const httplib::Request& req, httplib::Response& res, const std::exception_ptr&) {
-        spdlog::error("http: handler for {} {} threw; answered 500", req.method, t_route);
+        spdlog::error("http: handler for {} {} threw; answered 500", req.method, t_route_);
         WriteHttpError(res, HttpError{500, "internal", "internal error"});
       });
   set_error_handler([](const httplib::Request&, httplib::Response& res) {
@@ -100,7 +98,7 @@ HttpServer::~HttpServer() {
 HttpServer::Handler HttpServer::Wrap(const std::string& pattern, Handler handler) {
   return
       [pattern, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-        t_route = pattern;
+        t_route_ = pattern;
         handler(req, res);
       };
 }
@@ -141,12 +139,6 @@ void HttpServer::Delete(const std::string& pattern, Handler handler, std::size_t
 }
 
 void HttpServer::AllowHead(const std::string& pattern) { routes_.AllowHead(pattern); }
-
-void HttpServer::ServeOnLoop(const std::string& pattern, LoopHandler handler) {
-  const std::size_t index = routes_.IndexOf(pattern);
-  if (loop_handlers_.size() <= index) loop_handlers_.resize(index + 1);
-  loop_handlers_[index] = std::move(handler);
-}
 
 void HttpServer::SetRequestObserver(std::function<void(const RequestRecord&)> observer) {
   observer_ = std::move(observer);
@@ -372,77 +364,16 @@ void HttpServer::Dispatch(HttpConnection& c) {
   }
 }
 
-bool HttpServer::AnswerOnLoop(HttpConnection& c, TimePoint now) {
-  const std::size_t route = c.route();
-  if (route >= loop_handlers_.size() || !loop_handlers_[route]) return false;
-  t_route = routes_.Pattern(route);
-  t_identified = false;
-  httplib::Response res;
-  Finisher finish;
-  try {
-    const httplib::Request req = c.BuildRequest();
-    if (loop_handlers_[route](req, res, finish) == LoopOutcome::kToWorker) return false;
-  } catch (const std::exception& e) {
-    spdlog::error("http: loop handler for {} {} threw ({}); answered 500", c.head()->method,
-                  t_route, e.what());
-    res = httplib::Response();
-    WriteHttpError(res, HttpError{500, "internal", "internal error"});
-    finish = nullptr;
-  }
-  if (t_identified) c.set_identified(true);
-  c.BeginDispatch();  // neither read, swept nor evicted until answered
-  Unqueue(c);
-  if (finish) {
-    deferred_.push_back(Deferred{&c, std::move(res), std::move(finish)});
-  } else {
-    Answer(c, res, now);
-  }
-  return true;
-}
-
-void HttpServer::FinishDeferred(TimePoint now) {
-  // Answering may start a pipelined request that defers again: loop until none is left.
-  std::vector<Deferred> batch;
-  while (!deferred_.empty()) {
-    batch.swap(deferred_);
-    for (Deferred& d : batch) {
-      try {
-        d.finish(d.response);
-      } catch (const std::exception& e) {
-        spdlog::error("http: loop finisher for {} threw ({}); answered 500",
-                      d.connection->head()->method, e.what());
-        d.response = httplib::Response();
-        WriteHttpError(d.response, HttpError{500, "internal", "internal error"});
-      }
-      t_route = routes_.Pattern(d.connection->route());
-      Answer(*d.connection, d.response, now);
-    }
-    batch.clear();
-  }
-}
-
-void HttpServer::Answer(HttpConnection& c, httplib::Response& res, TimePoint now) {
-  if (res.status == -1) res.status = 200;  // a handler that set no status: as cpp-httplib
-  const int status = c.Respond(res, stopping_);
-  Notify(t_route, c.head()->method, status, c.started(), c.peer_ip());
-  if (c.HasPendingOutput()) {
-    c.BeginWriting(now);
-    SetInterest(c, c.WantsReadToWrite() ? EPOLLIN : EPOLLOUT);
-    return;
-  }
-  FinishResponse(c, now);
-}
-
 void HttpServer::Serve(HttpConnection& c) {
-  t_route = kUnmatched;
-  t_identified = false;
+  t_route_ = kUnmatched;
+  t_identified_ = false;
   const int status = c.Serve(
       [this](httplib::Stream& stream, bool close, bool& connection_closed) {
         return process_request(stream, close, connection_closed, nullptr);
       },
       stop_requested_);
-  if (t_identified) c.set_identified(true);
-  Notify(t_route, c.head()->method, status, c.started(), c.peer_ip());
+  if (t_identified_) c.set_identified(true);
+  Notify(t_route_, c.head()->method, status, c.started(), c.peer_ip());
 }
 
 void HttpServer::DrainReturned(TimePoint now) {

@@ -31,7 +31,7 @@
 //
 // The per-connection state machine (reading, parsing, keep-alive, refusals, deadlines) is
 // HttpConnection (http_connection.h); this file keeps the listener, the epoll loop, the caps, the
-// worker pool and the routes.
+// worker pool and the routes (the loop routes' serving is in http_server_loop.cpp).
 //
 // TLS (admin listener) runs on the same loop: Transport wraps the socket in an OpenSSL session, so
 // TLS connections get every protection above. httplib::SSLServer was not used because it reads
@@ -219,6 +219,11 @@ class HttpServer final : private httplib::Server {
   TimePoint accept_paused_until_{};
   TimePoint next_sweep_{};  // Sweep runs at most once a tick: it visits every connection
   std::unique_ptr<WorkerPool> pool_;
+
+  // The route pattern of the handler running on this thread, for RequestRecord, and whether it
+  // called MarkCallerIdentified.
+  static thread_local std::string t_route_;
+  static thread_local bool t_identified_;
 
   std::vector<LoopHandler> loop_handlers_;  // by route index; empty: served by a worker
   struct Deferred {
