@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <bit>
 #include <cstring>
 #include <limits>
 
@@ -91,6 +92,9 @@ Result<std::vector<BatchProof>> SignLeafHashes(const SigningKey& key,
   }
   const auto count = static_cast<std::uint32_t>(leaves.size());
   std::vector<BatchProof> proofs(count);
+  // A path holds at most one sibling per level above the leaves: ceil(log2(count)).
+  const auto depth = static_cast<std::size_t>(std::bit_width(count - 1));
+  for (BatchProof& proof : proofs) proof.path.reserve(depth);
   // Level 0: the leaf hashes. Each higher level pairs neighbours; a lone last node moves up
   // unchanged, which gives exactly the RFC 6962 tree shape.
   std::vector<MerkleHash> level(leaves.begin(), leaves.end());

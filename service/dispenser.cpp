@@ -61,10 +61,10 @@ Result<void> Dispenser::Fill(const Instance& instance, std::span<std::uint8_t> o
   }
   {
     std::lock_guard lock(usage_mu_);
-    AddPending(UsageKey(instance.id, transport), out.size());
+    AddPending(instance.id, transport, out.size());
   }
   if (bytes_issued_ != nullptr) {
-    bytes_issued_->WithLabels({std::string(UsageTransportName(transport))})
+    bytes_issued_->WithLabels({UsageTransportName(transport)})
         .Increment(static_cast<double>(out.size()));
   }
   return {};
@@ -72,7 +72,7 @@ Result<void> Dispenser::Fill(const Instance& instance, std::span<std::uint8_t> o
 
 void Dispenser::RecordRefusal(UsageTransport transport) {
   if (refusals_ == nullptr) return;
-  refusals_->WithLabels({std::string(UsageTransportName(transport))}).Increment();
+  refusals_->WithLabels({UsageTransportName(transport)}).Increment();
 }
 
 Result<void> Dispenser::Draw(const Instance& instance, std::span<std::uint8_t> out,
@@ -90,14 +90,15 @@ Result<void> Dispenser::Draw(const Instance& instance, std::span<std::uint8_t> o
   return Fill(instance, out, transport);
 }
 
-void Dispenser::AddPending(const UsageKey& key, std::uint64_t bytes) {
+void Dispenser::AddPending(std::string_view id, UsageTransport transport, std::uint64_t bytes) {
+  const std::pair<std::string_view, UsageTransport> key(id, transport);
   if (auto it = pending_usage_.find(key); it != pending_usage_.end()) {
     constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
     it->second = bytes > kMax - it->second ? kMax : it->second + bytes;
     return;
   }
   if (pending_usage_.size() < max_pending_usage_) {
-    pending_usage_.emplace(key, bytes);
+    pending_usage_.emplace(UsageKey(id, transport), bytes);
     return;
   }
   dropped_since_flush_ += bytes;
@@ -110,7 +111,7 @@ std::size_t Dispenser::PendingUsageEntries() {
 }
 
 void Dispenser::FlushUsage() {
-  std::map<UsageKey, std::uint64_t> batch;
+  UsageMap batch;
   std::uint64_t dropped = 0;
   {
     std::lock_guard lock(usage_mu_);
@@ -135,7 +136,7 @@ void Dispenser::FlushUsage() {
     std::lock_guard lock(usage_mu_);
     // Keep them for the next flush; while the store is away keep the rest untried as well.
     for (auto keep = it; keep != (away ? batch.end() : std::next(it)); ++keep) {
-      AddPending(keep->first, keep->second);
+      AddPending(keep->first.first, keep->first.second, keep->second);
     }
     if (away) return;
   }

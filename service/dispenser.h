@@ -113,14 +113,25 @@ class Dispenser {
   std::mutex usage_mu_;
   // UsageKey is (instance id, transport).
   using UsageKey = std::pair<std::string, UsageTransport>;
-  // AddPending adds |bytes| to |key|'s pending usage, or drops them when |key| is new and the
-  // buffer is full. Callers hold usage_mu_.
-  void AddPending(const UsageKey& key, std::uint64_t bytes);
+  // UsageKeyLess orders UsageKeys and finds one from a (string_view id, transport) pair, so that
+  // counting a draw for a known key copies no id.
+  struct UsageKeyLess {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return std::pair<std::string_view, UsageTransport>(a.first, a.second) <
+             std::pair<std::string_view, UsageTransport>(b.first, b.second);
+    }
+  };
+  using UsageMap = std::map<UsageKey, std::uint64_t, UsageKeyLess>;
+  // AddPending adds |bytes| to the pending usage of (|id|, |transport|), or drops them when the
+  // key is new and the buffer is full. Callers hold usage_mu_.
+  void AddPending(std::string_view id, UsageTransport transport, std::uint64_t bytes);
 
   const std::size_t max_pending_usage_;
   Counter* usage_dropped_;
-  std::map<UsageKey, std::uint64_t> pending_usage_;  // guarded by usage_mu_
-  std::uint64_t dropped_since_flush_ = 0;            // guarded by usage_mu_
+  UsageMap pending_usage_;                 // guarded by usage_mu_
+  std::uint64_t dropped_since_flush_ = 0;  // guarded by usage_mu_
 };
 
 }  // namespace seedwell

@@ -8,16 +8,19 @@
 // and children render sorted, so the output is deterministic.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace seedwell {
@@ -88,7 +91,8 @@ class Family {
   // use (once the family is full, the shared "other" child). The reference stays valid for the
   // registry's lifetime. A wrong number of values throws std::invalid_argument: that is a
   // programming error, found by the first test that runs it.
-  T& WithLabels(const std::vector<std::string>& values);
+  // The lookup of an existing child allocates nothing (the hot path: once per request).
+  T& WithLabels(std::initializer_list<std::string_view> values);
   // Get returns the child of a family without labels.
   T& Get() { return WithLabels({}); }
 
@@ -100,7 +104,17 @@ class Family {
   std::vector<std::string> label_names_;
   std::function<std::unique_ptr<T>()> make_;
   mutable std::shared_mutex mu_;
-  std::map<std::vector<std::string>, std::unique_ptr<T>> children_;
+  // LabelsLess orders label tuples, stored (strings) or looked up (views), lexicographically.
+  struct LabelsLess {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return std::lexicographical_compare(
+          a.begin(), a.end(), b.begin(), b.end(),
+          [](std::string_view x, std::string_view y) { return x < y; });
+    }
+  };
+  std::map<std::vector<std::string>, std::unique_ptr<T>, LabelsLess> children_;
 };
 
 // MetricsRegistry holds every metric family of a process and renders them for a scrape.
@@ -145,7 +159,7 @@ inline constexpr const char* kPrometheusContentType = "text/plain; version=0.0.4
 // --- template implementation ---
 
 template <typename T>
-T& Family<T>::WithLabels(const std::vector<std::string>& values) {
+T& Family<T>::WithLabels(std::initializer_list<std::string_view> values) {
   if (values.size() != label_names_.size()) {
     throw std::invalid_argument("metrics: wrong number of label values");
   }
@@ -161,7 +175,9 @@ T& Family<T>::WithLabels(const std::vector<std::string>& values) {
     // every new tuple shares one child whose labels are all "other".
     const bool full = children_.size() >= kMaxFamilyChildren;
     it = children_
-             .try_emplace(full ? std::vector<std::string>(values.size(), "other") : values, nullptr)
+             .try_emplace(full ? std::vector<std::string>(values.size(), "other")
+                               : std::vector<std::string>(values.begin(), values.end()),
+                          nullptr)
              .first;
     if (!it->second) it->second = make_();
   }

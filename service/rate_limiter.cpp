@@ -55,8 +55,12 @@ Acquisition RateLimiter::Acquire(std::string_view key, std::uint64_t bytes,
 
   Bucket* bucket = nullptr;
   if (!Unlimited(limits)) {
-    auto [it, inserted] = buckets_.try_emplace(std::string(key));
-    if (inserted) it->second = Bucket{static_cast<double>(limits.burst_bytes), now};
+    auto it = buckets_.find(key);  // a known key: no copy of it
+    if (it == buckets_.end()) {
+      it = buckets_
+               .try_emplace(std::string(key), Bucket{static_cast<double>(limits.burst_bytes), now})
+               .first;
+    }
     bucket = &it->second;
     Refill(*bucket, limits, now);
     if (bucket->tokens < static_cast<double>(bytes)) {

@@ -14,7 +14,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -78,7 +80,14 @@ class RateLimiter {
   std::atomic<std::uint32_t> replicas_{1};
   mutable std::mutex mu_;
   Bucket global_;
-  std::unordered_map<std::string, Bucket> buckets_;
+  // KeyHash lets buckets_ be searched by string_view (C++20 heterogeneous lookup).
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const {
+      return std::hash<std::string_view>{}(key);
+    }
+  };
+  std::unordered_map<std::string, Bucket, KeyHash, std::equal_to<>> buckets_;
   Clock::TimePoint last_sweep_;
 };
 

@@ -137,12 +137,11 @@ void HttpConnection::ResolveLocalAddress() {
   }
 }
 
-httplib::Request HttpConnection::BuildRequest() {
-  ResolveLocalAddress();
+LoopRequest HttpConnection::BuildRequest() const {
   const RequestHead& head = *head_;
   return BuildLoopRequest(head,
                           std::string_view(buffer_).substr(head.head_bytes, head.content_length),
-                          LoopPeer{peer_ip_, peer_port_, local_ip_, local_port_});
+                          peer_ip_, peer_port_);
 }
 
 int HttpConnection::Respond(const httplib::Response& res, bool stopping) {

@@ -37,6 +37,7 @@
 #include <tl/expected.hpp>
 
 #include "api/http/json_error.h"
+#include "api/http/loop_exchange.h"
 #include "api/http/request_head.h"
 #include "api/http/transport.h"
 
@@ -113,9 +114,9 @@ class HttpConnection {
   // logged and the connection closed. It returns the response status (0 if none was written).
   int Serve(const Processor& process, bool stopping);
 
-  // BuildRequest, on the loop once the request is complete, makes the httplib::Request a handler
-  // run on the loop sees (loop_exchange.h).
-  httplib::Request BuildRequest();
+  // BuildRequest, on the loop once the request is complete, makes the request a handler run on
+  // the loop sees (loop_exchange.h); it views this connection's buffer, valid until the next read.
+  LoopRequest BuildRequest() const;
   // Respond, on the loop, writes |res| (a loop handler's answer) into the output buffer framed as
   // Serve frames cpp-httplib's, and sends what the socket takes without waiting. It decides
   // keep-alive as Serve does and returns the response status.

@@ -58,6 +58,7 @@
 
 #include "api/http/connection_queue.h"
 #include "api/http/http_connection.h"
+#include "api/http/loop_exchange.h"
 #include "api/http/request_head.h"
 #include "api/http/route_table.h"
 #include "api/http/transport.h"
@@ -127,10 +128,10 @@ class HttpServer final : private httplib::Server {
   using Finisher = std::function<void(httplib::Response& res)>;
   // LoopHandler serves one request on the event loop; see ServeOnLoop.
   using LoopHandler =
-      std::function<LoopOutcome(const httplib::Request& req, httplib::Response& res, Finisher&)>;
+      std::function<LoopOutcome(const LoopRequest& req, httplib::Response& res, Finisher&)>;
   // ServeOnLoop runs |handler| (the server keeps it) on the event-loop thread for every request
-  // routed to |pattern|, which must be registered with Get/Post first and be a literal path
-  // (req.matches is empty). The loop builds the request from the head it already parsed and
+  // routed to |pattern|, which must be registered with Get/Post first and be a literal path.
+  // The handler sees views of the head the loop already parsed (LoopRequest), and the loop
   // frames the response itself: no worker hand-off, no second parse. The handler must not block;
   // one that would (a cache miss only the store can answer) returns kToWorker, and the
   // registered handler serves the request on a worker. A handler that sets the Finisher has its

@@ -28,7 +28,7 @@ bool HttpServer::AnswerOnLoop(HttpConnection& c, TimePoint now) {
   httplib::Response res;
   Finisher finish;
   try {
-    const httplib::Request req = c.BuildRequest();
+    const LoopRequest req = c.BuildRequest();
     if (loop_handlers_[route](req, res, finish) == LoopOutcome::kToWorker) return false;
   } catch (const std::exception& e) {
     spdlog::error("http: loop handler for {} {} threw ({}); answered 500", c.head()->method,

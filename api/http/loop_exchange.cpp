@@ -13,12 +13,21 @@ bool Replaced(const std::string& name) {
 
 }  // namespace
 
-httplib::Request BuildLoopRequest(const RequestHead& head, std::string_view body,
-                                  const LoopPeer& peer) {
-  httplib::Request req;
-  req.method = head.method;
-  req.target = head.target;
-  req.version = head.version;
+std::string_view LoopRequest::Header(std::string_view name) const {
+  for (const auto& [key, value] : head.headers) {
+    if (EqualsIgnoreCase(key, name)) return value;
+  }
+  return {};
+}
+
+std::string_view LoopRequest::Param(const std::string& name) const {
+  const auto it = params.find(name);
+  return it == params.end() ? std::string_view() : std::string_view(it->second);
+}
+
+LoopRequest BuildLoopRequest(const RequestHead& head, std::string_view body,
+                             std::string_view remote_addr, int remote_port) {
+  LoopRequest req{head, body, remote_addr, remote_port, {}, {}};
   const std::string_view path = head.Path();
   req.path = path.find('%') == std::string_view::npos
                  ? std::string(path)
@@ -26,23 +35,20 @@ httplib::Request BuildLoopRequest(const RequestHead& head, std::string_view body
   if (path.size() < head.target.size()) {
     httplib::detail::parse_query_text(head.target.substr(path.size() + 1), req.params);
   }
-  for (const auto& [name, value] : head.headers) {
-    if (!RequestHead::IsDropped(name)) req.headers.emplace(name, value);
-  }
-  req.body.assign(body);
   // A form body adds its fields to the parameters, as cpp-httplib's read_content does.
-  if (req.get_header_value("Content-Type").find("application/x-www-form-urlencoded") == 0) {
-    httplib::detail::parse_query_text(req.body, req.params);
+  if (!body.empty() &&
+      req.Header("Content-Type").starts_with("application/x-www-form-urlencoded")) {
+    httplib::detail::parse_query_text(std::string(body), req.params);
   }
-  req.remote_addr = peer.remote_ip;
-  req.remote_port = peer.remote_port;
-  req.local_addr = peer.local_ip;
-  req.local_port = peer.local_port;
   return req;
 }
 
 void AppendResponse(const httplib::Response& res, const ResponseFraming& framing,
                     std::string& out) {
+  // One allocation at most: the status line and framing headers fit in 128 bytes.
+  std::size_t size = 128 + framing.keep_alive.size() + res.body.size();
+  for (const auto& [name, value] : res.headers) size += name.size() + value.size() + 4;
+  out.reserve(out.size() + size);
   out += "HTTP/1.1 ";
   out += std::to_string(res.status);
   out += ' ';

@@ -1,6 +1,6 @@
 // Loop exchange: a request served on HttpServer's event loop without cpp-httplib's parser. The
-// head was already parsed and validated once (request_head.h); BuildLoopRequest turns it into the
-// httplib::Request a handler expects, and AppendResponse writes the handler's httplib::Response
+// head was already parsed and validated once (request_head.h); BuildLoopRequest gives a handler
+// views of it (LoopRequest), and AppendResponse writes the handler's httplib::Response
 // into the connection's output buffer, framed as cpp-httplib frames its own responses (status
 // line, the handler's headers, Content-Type and Content-Length, Connection or Keep-Alive).
 #pragma once
@@ -14,20 +14,31 @@
 
 namespace seedwell {
 
-// LoopPeer is the two ends of the connection a loop request arrived on.
-struct LoopPeer {
-  const std::string& remote_ip;
+// LoopRequest is what a loop handler sees, built from the head the connection already parsed:
+// views of that head and of the body (valid during the handler's call only: a Finisher copies
+// what it keeps), the peer's address, the percent-decoded path, and the query's and a form
+// body's parameters, parsed as cpp-httplib parses them. It has no local address (no loop route
+// needs one, and finding it costs a system call per connection) and no multipart parts.
+struct LoopRequest {
+  const RequestHead& head;
+  std::string_view body;
+  std::string_view remote_addr;
   int remote_port = 0;
-  const std::string& local_ip;
-  int local_port = 0;
+  std::string path;        // percent-decoded
+  httplib::Params params;  // query, then form fields
+
+  std::string_view method() const { return head.method; }
+  // Header returns the first value of header |name| (any case), or "" when there is none.
+  std::string_view Header(std::string_view name) const;
+  // Param returns the first value of parameter |name|, or "" when there is none.
+  std::string_view Param(const std::string& name) const;
+  bool HasParam(const std::string& name) const { return params.contains(name); }
 };
 
-// BuildLoopRequest makes the request a handler sees from |head| and its |body|: method, target,
-// version, the percent-decoded path, query parameters (and a form body's fields), the headers
-// Sanitised keeps, the body and the addresses of |peer|. |matches| stays empty (loop routes are
-// literal paths); multipart bodies are not parsed (no loop route takes one).
-httplib::Request BuildLoopRequest(const RequestHead& head, std::string_view body,
-                                  const LoopPeer& peer);
+// BuildLoopRequest makes the request a loop handler sees from |head|, its |body| and the peer's
+// address. It allocates only for a percent-encoded path and for parameters.
+LoopRequest BuildLoopRequest(const RequestHead& head, std::string_view body,
+                             std::string_view remote_addr, int remote_port);
 
 // ResponseFraming is what the connection decided about a response.
 struct ResponseFraming {

@@ -73,7 +73,12 @@ int Specificity(const Range& range, std::string_view offer) {
 std::optional<std::size_t> NegotiateMediaType(std::string_view accept,
                                               std::span<const std::string_view> offers) {
   if (offers.empty()) return std::nullopt;
-  if (TrimOws(accept).empty()) return 0;
+  const std::string_view trimmed = TrimOws(accept);
+  if (trimmed.empty() || trimmed == "*/*") return 0;
+  // One media type naming an offer exactly: the common case, without parsing ranges.
+  for (std::size_t i = 0; i < offers.size(); ++i) {
+    if (EqualsIgnoreCase(trimmed, offers[i])) return i;
+  }
   std::vector<Range> ranges;
   std::size_t elements = 0;
   while (!accept.empty() && elements < kMaxAcceptElements) {

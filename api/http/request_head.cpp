@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 
 #include "api/http/http_text.h"
 
@@ -10,14 +9,23 @@ namespace seedwell {
 
 namespace {
 
-bool IsTokenChar(char c) {
-  if (std::isalnum(static_cast<unsigned char>(c))) return true;
-  constexpr std::string_view kExtra = "!#$%&'*+-.^_`|~";
-  return kExtra.find(c) != std::string_view::npos;
-}
+// CharTable is a 256-entry membership table: ASCII letters and digits plus |extra| (the C
+// locale's isalnum, without a call per character).
+struct CharTable {
+  std::array<bool, 256> in{};
+  constexpr explicit CharTable(std::string_view extra) {
+    for (int c = '0'; c <= '9'; ++c) in[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) in[c] = in[c + 32] = true;
+    for (const char c : extra) in[static_cast<unsigned char>(c)] = true;
+  }
+  constexpr bool operator()(char c) const { return in[static_cast<unsigned char>(c)]; }
+};
+
+// tchar (RFC 9110 section 5.6.2).
+constexpr CharTable kTokenChars("!#$%&'*+-.^_`|~");
 
 bool IsToken(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), IsTokenChar);
+  return !s.empty() && std::all_of(s.begin(), s.end(), kTokenChars);
 }
 
 // A field value may hold visible characters, spaces, tabs and obs-text, nothing else.
@@ -40,13 +48,9 @@ tl::unexpected<HttpError> Malformed(std::string message) {
   return Reject(400, "invalid_argument", std::move(message));
 }
 
-// IsHostChar reports whether |c| may appear in a reg-name or IP literal (RFC 3986 section 3.2.2:
+// kHostChars are the characters of a reg-name or IP literal (RFC 3986 section 3.2.2:
 // unreserved, pct-encoded, sub-delims; ':' only inside brackets, checked by the caller).
-bool IsHostChar(char c) {
-  if (std::isalnum(static_cast<unsigned char>(c))) return true;
-  constexpr std::string_view kExtra = "-._~%!$&'()*+,;=";
-  return kExtra.find(c) != std::string_view::npos;
-}
+constexpr CharTable kHostChars("-._~%!$&'()*+,;=");
 
 // IsValidHost reports whether |value| is a Host field value: uri-host [ ":" port ] (RFC 9110
 // section 7.2), possibly empty.
@@ -57,13 +61,13 @@ bool IsValidHost(std::string_view value) {
     if (close == std::string_view::npos || close == 1) return false;
     const std::string_view literal = rest.substr(1, close - 1);
     if (!std::all_of(literal.begin(), literal.end(),
-                     [](char c) { return c == ':' || IsHostChar(c); })) {
+                     [](char c) { return c == ':' || kHostChars(c); })) {
       return false;
     }
     rest.remove_prefix(close + 1);
   } else {
     const std::size_t colon = std::min(rest.find(':'), rest.size());
-    if (!std::all_of(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(colon), IsHostChar)) {
+    if (!std::all_of(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(colon), kHostChars)) {
       return false;
     }
     rest.remove_prefix(colon);
@@ -113,7 +117,9 @@ std::string RequestHead::Sanitised() const {
 tl::expected<std::optional<RequestHead>, HttpError> ParseRequestHead(std::string_view buffer,
                                                                      const HeadLimits& limits) {
   // Walk complete lines first, so oversized or too many lines are refused before the head ends.
-  std::vector<std::string_view> lines;
+  // The list is the thread's own and keeps its capacity: no allocation per request.
+  thread_local std::vector<std::string_view> lines;
+  lines.clear();
   std::size_t pos = 0;
   bool complete = false;
   while (true) {
@@ -164,6 +170,7 @@ tl::expected<std::optional<RequestHead>, HttpError> ParseRequestHead(std::string
     return Reject(505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are served");
   }
 
+  head.headers.reserve(lines.size() - 1);
   bool saw_content_length = false;
   bool saw_transfer_encoding = false;
   bool saw_host = false;

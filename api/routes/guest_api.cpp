@@ -81,18 +81,20 @@ GuestApi::GuestApi(AppContext& ctx, GuestIdentityOptions identity, bool batch_si
 
 namespace {
 
-// CredentialsOf collects the identity headers of |req| in one pass over its headers (in order;
-// cpp-httplib's case-insensitive map lookups cost a locale tolower per character compared).
-GuestCredentials CredentialsOf(const httplib::Request& req) {
+// CredentialsOf collects the identity headers among |headers| (name, value pairs: cpp-httplib's
+// map or a loop request's parsed head) in one pass, in order, and the peer's address (cpp-httplib's
+// case-insensitive map lookups cost a locale tolower per character compared).
+template <typename Headers>
+GuestCredentials CredentialsOf(std::string_view peer_address, const Headers& headers) {
   GuestCredentials c;
-  c.peer_address = req.remote_addr;
+  c.peer_address = peer_address;
   const std::pair<const char*, std::vector<std::string_view>*> wanted[] = {
       {"Authorization", &c.authorization},
       {"X-Forwarded-For", &c.forwarded_for},
       {"X-Instance-ID", &c.instance_id},
       {"X-Tenant-ID", &c.tenant_id},
       {"X-Instance-ID-Signature", &c.signature}};
-  for (const auto& [name, value] : req.headers) {
+  for (const auto& [name, value] : headers) {
     for (const auto& [want, into] : wanted) {
       if (EqualsIgnoreCase(name, want)) into->emplace_back(value);
     }
@@ -118,12 +120,12 @@ std::optional<GuestIdentity> Answer(Result<GuestIdentity> identity, httplib::Res
 
 std::optional<GuestIdentity> GuestApi::Identify(const httplib::Request& req,
                                                 httplib::Response& res) {
-  return Answer(identifier_.Identify(CredentialsOf(req)), res);
+  return Answer(identifier_.Identify(CredentialsOf(req.remote_addr, req.headers)), res);
 }
 
-GuestApi::LoopIdentity GuestApi::IdentifyOnLoop(const httplib::Request& req, httplib::Response& res,
+GuestApi::LoopIdentity GuestApi::IdentifyOnLoop(const LoopRequest& req, httplib::Response& res,
                                                 GuestIdentity& out) {
-  auto resolved = identifier_.TryIdentify(CredentialsOf(req));
+  auto resolved = identifier_.TryIdentify(CredentialsOf(req.remote_addr, req.head.headers));
   if (!resolved) return LoopIdentity::kNeedsStore;
   auto identity = Answer(std::move(*resolved), res);
   if (!identity) return LoopIdentity::kRefused;

@@ -9,6 +9,7 @@
 
 #include <httplib.h>
 
+#include "api/http/loop_exchange.h"
 #include "api/routes/app_context.h"
 #include "api/routes/guest_options.h"
 #include "crypto/result.h"
@@ -41,8 +42,7 @@ class GuestApi {
   enum class LoopIdentity { kIdentified, kRefused, kNeedsStore };
   // IdentifyOnLoop is Identify from memory only, for handlers on the event loop (see
   // GuestIdentifier::TryIdentify).
-  LoopIdentity IdentifyOnLoop(const httplib::Request& req, httplib::Response& res,
-                              GuestIdentity& out);
+  LoopIdentity IdentifyOnLoop(const LoopRequest& req, httplib::Response& res, GuestIdentity& out);
 
   AppContext& ctx() { return ctx_; }
   Issuer& issuer() { return issuer_; }

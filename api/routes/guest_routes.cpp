@@ -40,20 +40,21 @@ struct EntropyRequest {
   }
 };
 
-// ParseEntropy checks |req|'s Accept and parameters, or writes the error to |res|.
-std::optional<EntropyRequest> ParseEntropy(GuestApi& api, const Request& req, Response& res) {
-  const auto format = NegotiateMediaType(req.get_header_value("Accept"), kBlockMediaTypes);
+// ParseEntropy checks a request's Accept header and parameters, or writes the error to |res|.
+std::optional<EntropyRequest> ParseEntropy(GuestApi& api, std::string_view accept,
+                                           const httplib::Params& params, Response& res) {
+  const auto format = NegotiateMediaType(accept, kBlockMediaTypes);
   if (!format) {
     WriteHttpError(res, HttpError{406, "not_acceptable",
                                   "Accept application/json or application/octet-stream"});
     return std::nullopt;
   }
-  auto params = ParseEntropyParams(req.params, api.max_bytes());
-  if (!params) {
-    WriteGuestError(res, params.error());
+  auto parsed = ParseEntropyParams(params, api.max_bytes());
+  if (!parsed) {
+    WriteGuestError(res, parsed.error());
     return std::nullopt;
   }
-  return EntropyRequest{*format, std::move(*params)};
+  return EntropyRequest{*format, std::move(*parsed)};
 }
 
 void WriteBlock(const IssuedBlock& block, std::size_t format, Response& res) {
@@ -63,7 +64,7 @@ void WriteBlock(const IssuedBlock& block, std::size_t format, Response& res) {
 }
 
 void Entropy(GuestApi& api, const Request& req, Response& res) {
-  auto request = ParseEntropy(api, req, res);
+  auto request = ParseEntropy(api, req.get_header_value("Accept"), req.params, res);
   if (!request) return;
   auto who = api.Identify(req, res);
   if (!who) return;
@@ -75,9 +76,9 @@ void Entropy(GuestApi& api, const Request& req, Response& res) {
 
 // EntropyOnLoop is Entropy on the event loop: identity from memory (else a worker serves it), the
 // block's leaf in the loop iteration's Merkle batch, the response finished once that is signed.
-LoopOutcome EntropyOnLoop(GuestApi& api, const Request& req, Response& res,
+LoopOutcome EntropyOnLoop(GuestApi& api, const LoopRequest& req, Response& res,
                           HttpServer::Finisher& finish) {
-  auto request = ParseEntropy(api, req, res);
+  auto request = ParseEntropy(api, req.Header("Accept"), req.params, res);
   if (!request) return LoopOutcome::kAnswered;
   GuestIdentity who;
   switch (api.IdentifyOnLoop(req, res, who)) {
@@ -113,7 +114,7 @@ void RegisterGuestRoutes(HttpServer& server, GuestApi& api) {
   server.Get("/v1/entropy", entropy);
   server.Post("/v1/entropy", entropy, kGuestBodyLimit);
   server.ServeOnLoop("/v1/entropy",
-                     [&api](const Request& req, Response& res, HttpServer::Finisher& finish) {
+                     [&api](const LoopRequest& req, Response& res, HttpServer::Finisher& finish) {
                        return EntropyOnLoop(api, req, res, finish);
                      });
   server.Get("/v1/keys", [&api](const Request&, Response& res) {

@@ -43,7 +43,7 @@ void Pollen(GuestApi& api, const httplib::Request& req, httplib::Response& res) 
 }
 
 // PollenOnLoop is Pollen on the event loop, with identity from memory (else a worker serves it).
-HttpServer::LoopOutcome PollenOnLoop(GuestApi& api, const httplib::Request& req,
+HttpServer::LoopOutcome PollenOnLoop(GuestApi& api, const LoopRequest& req,
                                      httplib::Response& res) {
   const auto challenge = ParsePollenChallenge(req.params);
   if (!challenge) {
@@ -71,7 +71,7 @@ void RegisterPollenRoutes(HttpServer& server, GuestApi& api) {
   };
   server.Get("/", handler);
   server.Post("/", handler, kMaxChallengeBytes + 64);
-  server.ServeOnLoop("/", [&api](const httplib::Request& req, httplib::Response& res,
+  server.ServeOnLoop("/", [&api](const LoopRequest& req, httplib::Response& res,
                                  HttpServer::Finisher&) { return PollenOnLoop(api, req, res); });
 }
 

@@ -37,21 +37,22 @@ class LoopServer {
     });
     server.Post(
         "/loop", [](const httplib::Request&, httplib::Response&) {}, 64);
-    server.ServeOnLoop("/loop", [this](const httplib::Request& req, httplib::Response& res,
-                                       HttpServer::Finisher&) {
-      loop_thread = std::this_thread::get_id();
-      res.set_header("X-Seen-Path", req.path);
-      res.set_content("loop " + req.method + " " + req.get_param_value("q") + " " + req.body + " " +
-                          req.remote_addr,
-                      "text/plain");
-      return LoopOutcome::kAnswered;
-    });
+    server.ServeOnLoop(
+        "/loop", [this](const LoopRequest& req, httplib::Response& res, HttpServer::Finisher&) {
+          loop_thread = std::this_thread::get_id();
+          res.set_header("X-Seen-Path", req.path);
+          res.set_header("X-Seen-Accept", std::string(req.Header("accept")));
+          res.set_content("loop " + std::string(req.method()) + " " + std::string(req.Param("q")) +
+                              " " + std::string(req.body) + " " + std::string(req.remote_addr),
+                          "text/plain");
+          return LoopOutcome::kAnswered;
+        });
     server.Get("/deferred", [](const httplib::Request&, httplib::Response&) {});
-    server.ServeOnLoop("/deferred", [this](const httplib::Request& req, httplib::Response& res,
+    server.ServeOnLoop("/deferred", [this](const LoopRequest& req, httplib::Response& res,
                                            HttpServer::Finisher& finish) {
       ++deferred;
       res.set_header("Cache-Control", "no-store");
-      finish = [this, n = req.get_param_value("n")](httplib::Response& out) {
+      finish = [this, n = std::string(req.Param("n"))](httplib::Response& out) {
         // The first Finisher after a run of deferrals counts them: the iteration's batch.
         if (deferred > 0) {
           batch_size = deferred;
@@ -65,16 +66,15 @@ class LoopServer {
       ++worker_calls;
       res.set_content("worker", "text/plain");
     });
-    server.ServeOnLoop(
-        "/decline", [](const httplib::Request& req, httplib::Response& res, HttpServer::Finisher&) {
-          if (!req.has_param("loop")) return LoopOutcome::kToWorker;
-          res.set_content("loop", "text/plain");
-          return LoopOutcome::kAnswered;
-        });
+    server.ServeOnLoop("/decline",
+                       [](const LoopRequest& req, httplib::Response& res, HttpServer::Finisher&) {
+                         if (!req.HasParam("loop")) return LoopOutcome::kToWorker;
+                         res.set_content("loop", "text/plain");
+                         return LoopOutcome::kAnswered;
+                       });
     server.Get("/throw", [](const httplib::Request&, httplib::Response&) {});
     server.ServeOnLoop(
-        "/throw",
-        [](const httplib::Request&, httplib::Response&, HttpServer::Finisher&) -> LoopOutcome {
+        "/throw", [](const LoopRequest&, httplib::Response&, HttpServer::Finisher&) -> LoopOutcome {
           throw std::runtime_error("secret detail");
         });
     auto port_or = server.Listen("127.0.0.1", 0);
@@ -110,11 +110,12 @@ HttpServerOptions Options() {
 TEST(LoopRoutesTest, AnswersOnTheLoopWithParsedRequest) {
   LoopServer s(Options());
   httplib::Client client("127.0.0.1", s.port);
-  auto res = client.Get("/lo%6Fp?q=a%20b");
+  auto res = client.Get("/lo%6Fp?q=a%20b", {{"ACCEPT", "text/x-seen"}});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->body, "loop GET a b  127.0.0.1");
   EXPECT_EQ(res->get_header_value("X-Seen-Path"), "/loop");
+  EXPECT_EQ(res->get_header_value("X-Seen-Accept"), "text/x-seen");  // names match in any case
   EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain");
   EXPECT_EQ(s.worker_calls, 0);
   EXPECT_NE(s.loop_thread, std::this_thread::get_id());
@@ -122,6 +123,11 @@ TEST(LoopRoutesTest, AnswersOnTheLoopWithParsedRequest) {
   auto posted = client.Post("/loop", "body!", "text/plain");
   ASSERT_TRUE(posted);
   EXPECT_EQ(posted->body, "loop POST  body! 127.0.0.1");
+
+  // A form body's fields are parameters too, after the query's.
+  auto form = client.Post("/loop", "q=form%21", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(form);
+  EXPECT_EQ(form->body, "loop POST form! q=form%21 127.0.0.1");
 }
 
 TEST(LoopRoutesTest, KeepsAliveUpToTheCapThenCloses) {
