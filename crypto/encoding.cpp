@@ -1,18 +1,27 @@
 #include "crypto/encoding.h"
 
+#include <openssl/evp.h>
 #include <sodium.h>
+
+#include <algorithm>
 
 #include "crypto/secret_buffer.h"
 
 namespace seedwell {
 namespace {
 
-std::string Base64(std::span<const std::uint8_t> bytes, int variant) {
+void AppendBase64Variant(std::string& out, std::span<const std::uint8_t> bytes, int variant) {
   EnsureSodium();
+  const std::size_t start = out.size();
   const std::size_t max_len = sodium_base64_encoded_len(bytes.size(), variant);
-  std::string out(max_len, '\0');  // includes the terminating NUL written by libsodium
-  sodium_bin2base64(out.data(), out.size(), bytes.data(), bytes.size(), variant);
-  out.resize(max_len - 1);
+  out.resize(start + max_len);  // includes the terminating NUL written by libsodium
+  sodium_bin2base64(out.data() + start, max_len, bytes.data(), bytes.size(), variant);
+  out.resize(start + max_len - 1);
+}
+
+std::string Base64(std::span<const std::uint8_t> bytes, int variant) {
+  std::string out;
+  AppendBase64Variant(out, bytes, variant);
   return out;
 }
 
@@ -48,11 +57,34 @@ Result<std::vector<std::uint8_t>> Decode(std::string_view text, bool hex, int va
 }  // namespace
 
 std::string ToHex(std::span<const std::uint8_t> bytes) {
-  EnsureSodium();
-  std::string out(bytes.size() * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), bytes.data(), bytes.size());
-  out.resize(bytes.size() * 2);
+  std::string out;
+  AppendHex(out, bytes);
   return out;
+}
+
+void AppendHex(std::string& out, std::span<const std::uint8_t> bytes) {
+  EnsureSodium();
+  const std::size_t start = out.size();
+  out.resize(start + bytes.size() * 2 + 1);  // includes the terminating NUL written by libsodium
+  sodium_bin2hex(out.data() + start, bytes.size() * 2 + 1, bytes.data(), bytes.size());
+  out.resize(start + bytes.size() * 2);
+}
+
+void AppendBase64(std::string& out, std::span<const std::uint8_t> bytes) {
+  AppendBase64Variant(out, bytes, sodium_base64_VARIANT_ORIGINAL);
+}
+
+void AppendPublicBase64(std::string& out, std::span<const std::uint8_t> bytes) {
+  // EVP_EncodeBlock takes an int length; public values here are hashes, keys and signatures.
+  for (std::size_t done = 0; done < bytes.size();) {
+    const std::size_t chunk = std::min<std::size_t>(bytes.size() - done, std::size_t{3} << 20U);
+    const std::size_t start = out.size();
+    out.resize(start + (chunk + 2) / 3 * 4 + 1);  // EVP_EncodeBlock writes a terminating NUL
+    const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + start),
+                                        bytes.data() + done, static_cast<int>(chunk));
+    out.resize(start + static_cast<std::size_t>(written));
+    done += chunk;
+  }
 }
 
 std::string ToBase64(std::span<const std::uint8_t> bytes) {

@@ -23,6 +23,17 @@ std::string ToHex(std::span<const std::uint8_t> bytes);
 // ToBase64 returns the standard base64 encoding (RFC 4648 section 4, with '=' padding) of |bytes|.
 std::string ToBase64(std::span<const std::uint8_t> bytes);
 
+// AppendHex and AppendBase64 append ToHex's and ToBase64's encodings of |bytes| to |out|, with no
+// temporary string: for a block's data, the only copy of its encoding is the one in |out| (which
+// the caller should have reserved, so that growing it leaves no copy behind in freed memory).
+void AppendHex(std::string& out, std::span<const std::uint8_t> bytes);
+void AppendBase64(std::string& out, std::span<const std::uint8_t> bytes);
+
+// AppendPublicBase64 appends the same encoding as AppendBase64, through OpenSSL's table-driven
+// EVP_EncodeBlock: five to six times faster, but its memory accesses depend on the byte values,
+// so only for public values (signatures, hashes, public keys), never for secrets or entropy.
+void AppendPublicBase64(std::string& out, std::span<const std::uint8_t> bytes);
+
 // ToBase64Url returns the URL-safe base64 encoding (RFC 4648 section 5) of |bytes|, unpadded.
 std::string ToBase64Url(std::span<const std::uint8_t> bytes);
 

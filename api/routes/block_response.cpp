@@ -15,11 +15,18 @@ namespace {
 
 namespace wire = block_wire;
 
+// PublicBase64 is ToBase64 for a public value (a signature or hash): see AppendPublicBase64.
+std::string PublicBase64(std::span<const std::uint8_t> bytes) {
+  std::string out;
+  AppendPublicBase64(out, bytes);
+  return out;
+}
+
 std::string JoinPath(const BatchProof& proof) {
   std::string out;
   for (const MerkleHash& h : proof.path) {
     if (!out.empty()) out += ',';
-    out += ToBase64(h);
+    AppendPublicBase64(out, h);
   }
   return out;
 }
@@ -38,11 +45,30 @@ void AppendField(std::string& out, std::string_view name, std::string_view quote
   out += '"';
 }
 
+// AppendBase64Field appends "name":"<base64 of bytes>", encoding straight into |out|: in
+// constant time unless |bytes| is |kPublic| (a signature or hash; see AppendPublicBase64).
+enum class Secrecy { kSecret, kPublic };
+void AppendBase64Field(std::string& out, std::string_view name, std::span<const std::uint8_t> bytes,
+                       Secrecy secrecy) {
+  out += '"';
+  out += name;
+  out += "\":\"";
+  if (secrecy == Secrecy::kPublic) {
+    AppendPublicBase64(out, bytes);
+  } else {
+    AppendBase64(out, bytes);
+  }
+  out += '"';
+}
+
 // FixedJsonBlock writes the document WriteJsonBlock's DOM would dump (keys sorted, compact)
 // straight into a string: the guest hot path's form. Only for blocks whose text fields are Plain.
 std::string FixedJsonBlock(const IssuedBlock& block) {
+  // Room for everything (fixed text, nonce and signatures are under 640 bytes), so the string
+  // never moves once the data's encoding is in it.
   std::string out;
-  out.reserve(512 + block.data.span().size() * 4 / 3 +
+  out.reserve(640 + block.instance_id.size() + block.kid.size() +
+              (block.data.span().size() + 2) / 3 * 4 +
               (block.batch ? block.batch->path.size() * 48 : 0));
   out += "{\"alg\":\"Ed25519\",";
   if (block.batch) {
@@ -54,14 +80,14 @@ std::string FixedJsonBlock(const IssuedBlock& block) {
     for (std::size_t i = 0; i < block.batch->path.size(); ++i) {
       if (i > 0) out += ',';
       out += '"';
-      out += ToBase64(block.batch->path[i]);
+      AppendPublicBase64(out, block.batch->path[i]);
       out += '"';
     }
     out += "],";
-    AppendField(out, "root_signature", ToBase64(block.batch->root_signature));
+    AppendBase64Field(out, "root_signature", block.batch->root_signature, Secrecy::kPublic);
     out += "},";
   }
-  AppendField(out, "data", ToBase64(block.data.span()));
+  AppendBase64Field(out, "data", block.data.span(), Secrecy::kSecret);
   out += ',';
   AppendField(out, "format", wire::kFormat);
   out += ',';
@@ -71,11 +97,13 @@ std::string FixedJsonBlock(const IssuedBlock& block) {
   out += ',';
   AppendField(out, "kid", block.kid);
   out += ',';
-  AppendField(out, "nonce", ToHex(block.nonce));
+  out += "\"nonce\":\"";
+  AppendHex(out, block.nonce);
+  out += '"';
   out += block.sealed ? ",\"sealed\":true" : ",\"sealed\":false";
   if (block.signature) {
     out += ',';
-    AppendField(out, "signature", ToBase64(*block.signature));
+    AppendBase64Field(out, "signature", *block.signature, Secrecy::kPublic);
   }
   out += '}';
   return out;
@@ -86,7 +114,8 @@ std::string FixedJsonBlock(const IssuedBlock& block) {
 void WriteJsonBlock(const IssuedBlock& block, httplib::Response& res) {
   if (Plain(block.instance_id) && Plain(block.kid)) {
     res.status = 200;
-    res.set_content(FixedJsonBlock(block), "application/json");
+    res.body = FixedJsonBlock(block);  // moved in: no second copy of the data's encoding
+    res.set_header("Content-Type", "application/json");
     return;
   }
   nlohmann::json doc = {{"format", wire::kFormat},
@@ -116,9 +145,9 @@ void WriteOctetBlock(const IssuedBlock& block, httplib::Response& res) {
   res.set_header(wire::kHeaderIssuedAt, std::to_string(block.issued_at_unix_ms));
   res.set_header(wire::kHeaderKid, block.kid);
   res.set_header(wire::kHeaderSealed, block.sealed ? "1" : "0");
-  if (block.signature) res.set_header(wire::kHeaderSignature, ToBase64(*block.signature));
+  if (block.signature) res.set_header(wire::kHeaderSignature, PublicBase64(*block.signature));
   if (block.batch) {
-    res.set_header(wire::kHeaderBatchRootSignature, ToBase64(block.batch->root_signature));
+    res.set_header(wire::kHeaderBatchRootSignature, PublicBase64(block.batch->root_signature));
     res.set_header(wire::kHeaderBatchLeafIndex, std::to_string(block.batch->leaf_index));
     res.set_header(wire::kHeaderBatchLeafCount, std::to_string(block.batch->leaf_count));
     res.set_header(wire::kHeaderBatchPath, JoinPath(*block.batch));

@@ -33,6 +33,24 @@ TEST(EncodingTest, Rfc4648Vectors) {
   EXPECT_EQ(FromHex("666F6f626172").value(), Bytes("foobar"));
 }
 
+TEST(EncodingTest, AppendVariantsMatchTheirToFormsAndKeepWhatWasThere) {
+  // Every length from 0 to 200 (each padding case many times), every byte value.
+  std::vector<std::uint8_t> bytes;
+  for (std::size_t n = 0; n <= 200; ++n) {
+    const std::string b64 = ToBase64(bytes);
+    std::string constant_time = "x";
+    AppendBase64(constant_time, bytes);
+    EXPECT_EQ(constant_time, "x" + b64) << n;
+    std::string table_driven = "y";
+    AppendPublicBase64(table_driven, bytes);
+    EXPECT_EQ(table_driven, "y" + b64) << n;
+    std::string hex = "z";
+    AppendHex(hex, bytes);
+    EXPECT_EQ(hex, "z" + ToHex(bytes)) << n;
+    bytes.push_back(static_cast<std::uint8_t>(n * 97 + 255));
+  }
+}
+
 TEST(EncodingTest, UrlAlphabetDiffersFromStandard) {
   const std::vector<std::uint8_t> bytes = {0xfb, 0xff};
   EXPECT_EQ(ToBase64(bytes), "+/8=");
