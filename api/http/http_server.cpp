@@ -282,7 +282,9 @@ void HttpServer::AcceptAll(TimePoint now) {
     if (!c) continue;
     HttpConnection& ref = *c;
     connections_[fd] = std::move(c);
-    SetInterest(ref, EPOLLIN);
+    // Not in epoll yet: a connection is added only once it has to wait (for its request, for
+    // the socket to take a response, or between keep-alive requests). A request read at once
+    // below and answered with Connection: close never costs an epoll_ctl, nor its removal.
     const auto peer = per_peer_.find(ref.peer_ip());
     const bool peer_full =
         peer != per_peer_.end() && peer->second >= options_.max_connections_per_peer;
@@ -329,6 +331,7 @@ void HttpServer::OnReadable(HttpConnection& c, TimePoint now) {
       c.OnReadable(now, [this](const RequestHead& head) { return routes_.Check(head); });
   switch (next.action) {
     case HttpNext::Action::kWait:
+      SetInterest(c, EPOLLIN);
       return;
     case HttpNext::Action::kDispatch:
       if (!AnswerOnLoop(c, now)) Dispatch(c);
@@ -345,8 +348,10 @@ void HttpServer::OnReadable(HttpConnection& c, TimePoint now) {
 void HttpServer::Dispatch(HttpConnection& c) {
   c.BeginDispatch();
   Unqueue(c);
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd(), nullptr);
-  c.set_watched(HttpConnection::kNotWatched);
+  if (c.watched() != HttpConnection::kNotWatched) {
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd(), nullptr);
+    c.set_watched(HttpConnection::kNotWatched);
+  }
   HttpConnection* ptr = &c;
   const bool queued = pool_->Submit([this, ptr] {
     Serve(*ptr);
@@ -465,6 +470,7 @@ void HttpServer::Reject(HttpConnection& c, const HttpRefusal& refusal) {
   Uncount(c);
   c.StartLinger(now);
   ++lingering_;
+  SetInterest(c, EPOLLIN);  // lingering reads what the peer still sends until it closes
 }
 
 void HttpServer::Uncount(HttpConnection& c) {
