@@ -24,12 +24,11 @@ Result<BatchProof> LoopBatchSigner::Proof(const Ticket& ticket) {
 }
 
 void LoopBatchSigner::SignQueued() {
-  std::vector<Ticket> queued;
+  // queued_ takes signing_'s emptied storage: both keep their capacity from batch to batch.
+  std::vector<Ticket>& queued = signing_;
   queued.swap(queued_);
-  std::vector<MerkleHash> leaves;
-  leaves.reserve(std::min(queued.size(), max_batch_));
-  std::vector<Ticket> batch;
-  batch.reserve(leaves.capacity());
+  std::vector<MerkleHash>& leaves = leaves_;
+  std::vector<Ticket>& batch = batch_;
   // One root per key and at most max_batch_ leaves: a key rotation mid-iteration splits the batch.
   for (std::size_t begin = 0; begin < queued.size();) {
     const SigningKey* key = queued[begin]->key.get();
@@ -51,6 +50,8 @@ void LoopBatchSigner::SignQueued() {
     ++batches_signed_;
     begin = end;
   }
+  batch.clear();  // the tickets' last references are their requests'
+  queued.clear();
 }
 
 }  // namespace seedwell

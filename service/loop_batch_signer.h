@@ -54,6 +54,10 @@ class LoopBatchSigner {
   const std::size_t max_batch_;
   const SigningCounters counters_;
   std::vector<Ticket> queued_;
+  // SignQueued's working lists, members so that they keep their capacity between batches.
+  std::vector<Ticket> signing_;
+  std::vector<Ticket> batch_;
+  std::vector<MerkleHash> leaves_;
   std::uint64_t batches_signed_ = 0;
 };
 

@@ -232,7 +232,8 @@ class HttpServer final : private httplib::Server {
     httplib::Response response;
     Finisher finish;
   };
-  std::vector<Deferred> deferred_;  // answered on the loop, waiting for the iteration's end
+  std::vector<Deferred> deferred_;   // answered on the loop, waiting for the iteration's end
+  std::vector<Deferred> finishing_;  // FinishDeferred's batch; the two swap and keep capacity
 
   std::mutex returned_mu_;
   std::vector<HttpConnection*> returned_;  // handed back by workers

@@ -49,11 +49,11 @@ bool HttpServer::AnswerOnLoop(HttpConnection& c, TimePoint now) {
 }
 
 void HttpServer::FinishDeferred(TimePoint now) {
-  // Answering may start a pipelined request that defers again: loop until none is left.
-  std::vector<Deferred> batch;
+  // Answering may start a pipelined request that defers again: loop until none is left. The
+  // two vectors trade places and keep their capacity: no allocation per iteration.
   while (!deferred_.empty()) {
-    batch.swap(deferred_);
-    for (Deferred& d : batch) {
+    finishing_.swap(deferred_);
+    for (Deferred& d : finishing_) {
       try {
         d.finish(d.response);
       } catch (const std::exception& e) {
@@ -65,7 +65,7 @@ void HttpServer::FinishDeferred(TimePoint now) {
       t_route_ = routes_.Pattern(d.connection->route());
       Answer(*d.connection, d.response, now);
     }
-    batch.clear();
+    finishing_.clear();
   }
 }
 
