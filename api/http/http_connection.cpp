@@ -8,6 +8,7 @@
 #include <string_view>
 #include <utility>
 
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include "api/http/bounded_stream.h"
@@ -168,16 +169,22 @@ HttpConnection::WriteResult HttpConnection::OnWritable() {
     const ssize_t n = transport_->Write(out_.data() + out_pos_, out_.size() - out_pos_);
     if (n == kWouldBlock) return WriteResult::kPending;
     if (n <= 0) {
-      out_.clear();
-      out_pos_ = 0;
+      ClearOutput();
       return WriteResult::kFailed;
     }
     out_pos_ += static_cast<std::size_t>(n);
   }
-  out_.clear();  // keeps its capacity for the next response
-  out_pos_ = 0;
+  ClearOutput();
   return WriteResult::kDone;
 }
+
+void HttpConnection::ClearOutput() {
+  sodium_memzero(out_.data(), out_.size());
+  out_.clear();  // keeps its capacity for the next response
+  out_pos_ = 0;
+}
+
+HttpConnection::~HttpConnection() { sodium_memzero(out_.data(), out_.size()); }
 
 bool HttpConnection::StartNextRequest(TimePoint now, bool stopping) {
   if (!keep_ || stopping) return false;

@@ -91,7 +91,7 @@ class HttpConnection {
   static std::unique_ptr<HttpConnection> Accept(int fd, const sockaddr_storage& peer,
                                                 TlsContext* tls, const HttpConnectionLimits& limits,
                                                 TimePoint now);
-  ~HttpConnection() = default;  // closes the socket
+  ~HttpConnection();  // wipes the output buffer, closes the socket
   HttpConnection(const HttpConnection&) = delete;
   HttpConnection& operator=(const HttpConnection&) = delete;
 
@@ -223,6 +223,9 @@ class HttpConnection {
   TimePoint deadline_{};  // idle, request or linger deadline, by state
   std::string out_;       // response bytes; [out_pos_, end) not yet sent
   std::size_t out_pos_ = 0;
+  // ClearOutput wipes and empties out_ (keeping its capacity): a response may carry a guest's
+  // entropy, which must not stay behind in memory the next response or free() reuses.
+  void ClearOutput();
   std::size_t served_ = 0;
   bool keep_ = false;  // set by Serve: the connection may serve another request
 };

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include "api/http/json_error.h"
@@ -72,6 +73,7 @@ void HttpServer::FinishDeferred(TimePoint now) {
 void HttpServer::Answer(HttpConnection& c, httplib::Response& res, TimePoint now) {
   if (res.status == -1) res.status = 200;  // a handler that set no status: as cpp-httplib
   const int status = c.Respond(res, stopping_);
+  sodium_memzero(res.body.data(), res.body.size());  // a block's data: copied to the socket
   Notify(t_route_, c.head()->method, status, c.started(), c.peer_ip());
   if (c.HasPendingOutput()) {
     c.BeginWriting(now);
