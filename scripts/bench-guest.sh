@@ -16,7 +16,8 @@
 #   environment: STORM_RATES ("5000 10000 20000"), STORM_SECONDS (1), STORM_SOURCES (256),
 #     PERF_OUT (a file: after the closed-loop table, one more seedwell 64 keep-alive cell under
 #     `perf record -e cpu-clock -g`, recorded there; the top entries are printed at the end),
-#     SKIP_WRK=1 (storms only).
+#     SKIP_WRK=1 (storms only), INSTANCE_FIELDS (a JSON object merged into the benchmark
+#     instance's registration, e.g. '{"name":"web-17","metadata":{"role":"frontend"}}').
 # Everything listens on 127.0.0.1; every process started (seedwell, pollen, nginx, a /dev/log
 # listener if the machine has none) is stopped by its PID; every load is bounded in time.
 set -euo pipefail
@@ -108,9 +109,10 @@ start_seedwell() {
   [ -n "$GURL" ] || { echo "seedwell did not start"; cat "$TMP/sw.log"; exit 1; }
 }
 start_seedwell --max-connections 4096 --max-connections-per-peer 4096
+INSTANCE=$(jq -cn --argjson extra "${INSTANCE_FIELDS:-{\}}" '{id: "6a1f2c1e-9a55-4b39-9d3c-1f0a0b6c7d8e",
+  project_id: "bench", rate_limit: {bytes_per_second: 1073741824, burst_bytes: 4294967296}} + $extra')
 TOKEN=$(curl -s -H "Authorization: Bearer $(cat "$TMP/state/admin-token")" -H 'Content-Type: application/json' \
-  -d '{"id":"6a1f2c1e-9a55-4b39-9d3c-1f0a0b6c7d8e","project_id":"bench","rate_limit":{"bytes_per_second":1073741824,"burst_bytes":4294967296}}' \
-  "$AURL/v1/instances" | jq -r .token)
+  -d "$INSTANCE" "$AURL/v1/instances" | jq -r .token)
 curl -sf "$GURL/v1/entropy?bytes=64" -H "Authorization: Bearer $TOKEN" | jq -e .batch >/dev/null ||
   { echo "seedwell does not serve a signed block"; exit 1; }
 

@@ -44,7 +44,7 @@ Result<std::shared_ptr<const AddressIndex::Snapshot>> AddressIndex::Current(bool
   return snapshot_;
 }
 
-Result<Instance> AddressIndex::Find(std::string_view ip) {
+Result<SharedInstance> AddressIndex::Find(std::string_view ip) {
   auto address = ParseIpAddress(ip);
   if (!address) return Fail(ErrorCode::kInvalidArgument, "not an IP address");
   auto snapshot = Current();
@@ -52,15 +52,16 @@ Result<Instance> AddressIndex::Find(std::string_view ip) {
   return Search(**snapshot, *address);
 }
 
-std::optional<Result<Instance>> AddressIndex::TryFind(std::string_view ip) {
+std::optional<Result<SharedInstance>> AddressIndex::TryFind(std::string_view ip) {
   auto address = ParseIpAddress(ip);
-  if (!address) return Result<Instance>(Fail(ErrorCode::kInvalidArgument, "not an IP address"));
+  if (!address)
+    return Result<SharedInstance>(Fail(ErrorCode::kInvalidArgument, "not an IP address"));
   auto snapshot = Current(/*memory_only=*/true);
   if (!snapshot || *snapshot == nullptr) return std::nullopt;
   return Search(**snapshot, *address);
 }
 
-Result<Instance> AddressIndex::Search(const Snapshot& snapshot, const IpAddress& address) {
+Result<SharedInstance> AddressIndex::Search(const Snapshot& snapshot, const IpAddress& address) {
   const Entry* best = nullptr;
   bool ambiguous = false;
   for (const Entry& entry : snapshot.entries) {
@@ -77,7 +78,7 @@ Result<Instance> AddressIndex::Search(const Snapshot& snapshot, const IpAddress&
   if (ambiguous) {
     return Fail(ErrorCode::kFailedPrecondition, "address matches several instances equally");
   }
-  return *best->instance;
+  return best->instance;
 }
 
 }  // namespace seedwell

@@ -31,15 +31,15 @@ class AddressIndex {
   // Find returns the active instance whose allowed_cidrs hold |ip|: kInvalidArgument for an
   // unparsable address, kNotFound when none does, kFailedPrecondition when two instances hold it
   // with equally long prefixes, kUnavailable when the registry cannot be read.
-  Result<Instance> Find(std::string_view ip);
+  Result<SharedInstance> Find(std::string_view ip);
   // TryFind is Find from the current snapshot only: std::nullopt where the snapshot is missing or
   // stale and only the registry's store could answer. It never blocks on I/O.
-  std::optional<Result<Instance>> TryFind(std::string_view ip);
+  std::optional<Result<SharedInstance>> TryFind(std::string_view ip);
 
  private:
   struct Entry {
     Cidr cidr;
-    std::shared_ptr<const Instance> instance;
+    SharedInstance instance;
   };
   struct Snapshot {
     std::vector<Entry> entries;
@@ -49,7 +49,7 @@ class AddressIndex {
   // Current returns the snapshot, rebuilt from the store if stale; with |memory_only| a stale
   // snapshot gives nullptr instead.
   Result<std::shared_ptr<const Snapshot>> Current(bool memory_only = false);
-  static Result<Instance> Search(const Snapshot& snapshot, const IpAddress& address);
+  static Result<SharedInstance> Search(const Snapshot& snapshot, const IpAddress& address);
   Result<std::shared_ptr<const Snapshot>> Build();
 
   Registry& registry_;

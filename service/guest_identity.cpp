@@ -100,8 +100,9 @@ std::optional<Result<GuestIdentity>> GuestIdentifier::Resolve(const GuestCredent
   if (options_.source_address) {
     auto found = memory_only ? addresses_.TryFind(*source) : addresses_.Find(*source);
     if (!found) return std::nullopt;
-    if (*found)
+    if (*found) {
       return Answer(GuestIdentity{std::move(**found), IdentityMode::kSourceAddress, *source});
+    }
     const Error& error = found->error();
     if (error.code == ErrorCode::kUnavailable) return Answer(tl::unexpected(error));
     if (error.code == ErrorCode::kFailedPrecondition) {
@@ -111,9 +112,11 @@ std::optional<Result<GuestIdentity>> GuestIdentifier::Resolve(const GuestCredent
   }
   if (options_.allow_anonymous) {
     GuestIdentity anonymous;
-    anonymous.instance.id = "anonymous:" + *source;
-    anonymous.instance.rate_limit = RateLimit{options_.anonymous_limits.bytes_per_second,
-                                              options_.anonymous_limits.burst_bytes};
+    auto instance = std::make_shared<Instance>();
+    instance->id = "anonymous:" + *source;
+    instance->rate_limit = RateLimit{options_.anonymous_limits.bytes_per_second,
+                                     options_.anonymous_limits.burst_bytes};
+    anonymous.instance = std::move(instance);
     anonymous.mode = IdentityMode::kAnonymous;
     anonymous.source_address = std::move(*source);
     return Answer(std::move(anonymous));
@@ -134,15 +137,17 @@ std::optional<Result<GuestIdentity>> GuestIdentifier::ByToken(const GuestCredent
     return Answer(Fail(ErrorCode::kUnauthenticated, "expected a Bearer instance token"));
   }
   const std::string_view token = header.substr(kBearer.size());
-  auto instance = memory_only ? registry_.AuthenticateCached(token)
-                              : std::optional<Result<Instance>>(registry_.Authenticate(token));
-  if (!instance) return std::nullopt;
-  if (!*instance) return Answer(tl::unexpected(instance->error()));
-  if (!SourceAllowed(**instance, source)) {
+  auto authenticated = memory_only
+                           ? registry_.AuthenticateCached(token)
+                           : std::optional<Result<SharedInstance>>(registry_.Authenticate(token));
+  if (!authenticated) return std::nullopt;
+  if (!*authenticated) return Answer(tl::unexpected(authenticated->error()));
+  SharedInstance instance = std::move(**authenticated);
+  if (!SourceAllowed(*instance, source)) {
     return Answer(Fail(ErrorCode::kPermissionDenied,
                        "source address is not among the instance's allowed addresses"));
   }
-  return Answer(GuestIdentity{std::move(**instance), IdentityMode::kToken, std::move(source)});
+  return Answer(GuestIdentity{std::move(instance), IdentityMode::kToken, std::move(source)});
 }
 
 Result<GuestIdentity> GuestIdentifier::ByProxy(const GuestCredentials& c, std::string source) {
@@ -174,7 +179,8 @@ Result<GuestIdentity> GuestIdentifier::ByProxy(const GuestCredentials& c, std::s
   if (instance->state != InstanceState::kActive) {
     return Fail(ErrorCode::kPermissionDenied, "instance is revoked");
   }
-  return GuestIdentity{std::move(*instance), IdentityMode::kProxy, std::move(source)};
+  return GuestIdentity{std::make_shared<const Instance>(std::move(*instance)), IdentityMode::kProxy,
+                       std::move(source)};
 }
 
 }  // namespace seedwell

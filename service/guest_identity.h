@@ -65,7 +65,7 @@ struct GuestCredentials {
 
 // GuestIdentity is a resolved caller.
 struct GuestIdentity {
-  Instance instance;
+  SharedInstance instance;  // never null once identified
   IdentityMode mode = IdentityMode::kToken;
   std::string source_address;  // the effective source address
 };

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,6 +67,10 @@ struct Instance {
   std::uint64_t bytes_issued = 0;
   bool operator==(const Instance&) const = default;
 };
+
+// SharedInstance is a registered instance as the caches hand it out: read-only and shared, so a
+// request holds it without copying its strings, maps and lists.
+using SharedInstance = std::shared_ptr<const Instance>;
 
 // InstancePatch holds the fields a PATCH may change; an unset optional leaves the field alone.
 // For rate_limit, sealing_public_key and host an inner nullopt clears the field (JSON null).

@@ -179,20 +179,20 @@ Result<std::string> Registry::RotateToken(std::string_view id) {
   return token;
 }
 
-std::optional<Instance> Registry::Cached(const TokenHash& hash, std::int64_t now,
-                                         bool stale_while_refreshing) {
+SharedInstance Registry::Cached(const TokenHash& hash, std::int64_t now,
+                                bool stale_while_refreshing) {
   const std::lock_guard lock(cache_mutex_);
   const auto by_token = by_token_.find(hash);
-  if (by_token == by_token_.end()) return std::nullopt;
+  if (by_token == by_token_.end()) return nullptr;
   const auto entry = by_id_.find(by_token->second);
-  if (entry == by_id_.end()) return std::nullopt;
+  if (entry == by_id_.end()) return nullptr;
   const CacheEntry& cached = entry->second;
   const std::int64_t age = now - cached.fetched_at_ms;
   const bool fresh = age < cache_ttl_ms_ ||
                      (stale_while_refreshing && cached.refreshing && age < 2 * cache_ttl_ms_);
   // The map lookup already matched; the constant-time compare is defence in depth.
   if (fresh && ConstantTimeEquals(cached.token_hash, hash)) return cached.instance;
-  return std::nullopt;
+  return nullptr;
 }
 
 void Registry::MarkRefreshing(const TokenHash& hash, bool on) {
@@ -204,22 +204,20 @@ void Registry::MarkRefreshing(const TokenHash& hash, bool on) {
   }
 }
 
-std::optional<Result<Instance>> Registry::AuthenticateCached(std::string_view token_text) {
+std::optional<Result<SharedInstance>> Registry::AuthenticateCached(std::string_view token_text) {
   auto token = Token::Parse(token_text, TokenKind::kInstance);
-  if (!token) return Result<Instance>(tl::unexpected(token.error()));
+  if (!token) return Result<SharedInstance>(tl::unexpected(token.error()));
   auto cached = Cached(token->Hash(), now_ms_(), /*stale_while_refreshing=*/true);
   if (!cached) return std::nullopt;
-  return Result<Instance>(std::move(*cached));
+  return Result<SharedInstance>(std::move(cached));
 }
 
-Result<Instance> Registry::Authenticate(std::string_view token_text) {
+Result<SharedInstance> Registry::Authenticate(std::string_view token_text) {
   auto token = Token::Parse(token_text, TokenKind::kInstance);
   SEEDWELL_RETURN_IF_ERROR(token);
   const TokenHash hash = token->Hash();
   const std::int64_t now = now_ms_();
-  if (auto cached = Cached(hash, now, /*stale_while_refreshing=*/false)) {
-    return std::move(*cached);
-  }
+  if (auto cached = Cached(hash, now, /*stale_while_refreshing=*/false)) return cached;
   MarkRefreshing(hash, true);  // an expired entry keeps answering AuthenticateCached meanwhile
   auto found = store_.FindByTokenHash(hash);
   if (!found || found->state != InstanceState::kActive) {
@@ -240,9 +238,10 @@ Result<Instance> Registry::Authenticate(std::string_view token_text) {
   if (const auto old = by_id_.find(found->id); old != by_id_.end()) {
     by_token_.erase(old->second.token_hash);
   }
-  by_id_.insert_or_assign(found->id, CacheEntry{*found, hash, now});
-  by_token_.insert_or_assign(hash, found->id);
-  return found;
+  auto shared = std::make_shared<const Instance>(std::move(*found));
+  by_id_.insert_or_assign(shared->id, CacheEntry{shared, hash, now});
+  by_token_.insert_or_assign(hash, shared->id);
+  return shared;
 }
 
 Result<void> Registry::RecordUsage(std::string_view id, UsageTransport transport,
@@ -254,10 +253,12 @@ Result<void> Registry::RecordUsage(std::string_view id, UsageTransport transport
   if (!recorded) return recorded;
   const std::lock_guard lock(cache_mutex_);
   if (const auto it = by_id_.find(*canonical); it != by_id_.end()) {
-    Instance& cached = it->second.instance;
-    cached.bytes_issued =
-        bytes > UINT64_MAX - cached.bytes_issued ? UINT64_MAX : cached.bytes_issued + bytes;
-    cached.last_seen_at_ms = now;
+    // Copy on write: requests in flight keep the instance they were handed.
+    auto updated = std::make_shared<Instance>(*it->second.instance);
+    updated->bytes_issued =
+        bytes > UINT64_MAX - updated->bytes_issued ? UINT64_MAX : updated->bytes_issued + bytes;
+    updated->last_seen_at_ms = now;
+    it->second.instance = std::move(updated);
   }
   return {};
 }

@@ -80,10 +80,11 @@ class Registry {
 
   // Authenticate returns the instance whose token is |token| (text as sent by the guest):
   // kUnauthenticated for a malformed or unknown token, kPermissionDenied for a revoked instance.
-  Result<Instance> Authenticate(std::string_view token);
+  // The instance is the cache's own (shared, read-only): no copy per request.
+  Result<SharedInstance> Authenticate(std::string_view token);
   // AuthenticateCached is Authenticate from memory only: std::nullopt where the answer needs the
   // Store (a token not cached, or cached past the TTL). It never blocks on I/O.
-  std::optional<Result<Instance>> AuthenticateCached(std::string_view token);
+  std::optional<Result<SharedInstance>> AuthenticateCached(std::string_view token);
 
   // RecordUsage adds |bytes| to the instance's issued count, total and under |transport|, and
   // marks it seen now.
@@ -139,7 +140,7 @@ class Registry {
 
  private:
   struct CacheEntry {
-    Instance instance;
+    SharedInstance instance;  // replaced, never changed in place: requests may hold it
     TokenHash token_hash;
     std::int64_t fetched_at_ms;
     bool refreshing = false;  // an Authenticate is reading it from the Store again
@@ -148,8 +149,7 @@ class Registry {
   // Cached returns the cached active instance holding |hash| if fetched within the TTL at |now|,
   // or, with |stale_while_refreshing|, within twice the TTL while a refresh is in flight.
   // Takes cache_mutex_.
-  std::optional<Instance> Cached(const TokenHash& hash, std::int64_t now,
-                                 bool stale_while_refreshing);
+  SharedInstance Cached(const TokenHash& hash, std::int64_t now, bool stale_while_refreshing);
   // MarkRefreshing sets the refreshing flag of the entry holding |hash| (if any) to |on|.
   // Takes cache_mutex_.
   void MarkRefreshing(const TokenHash& hash, bool on);

@@ -232,7 +232,7 @@ void EgdServer::OnAccepted(const std::shared_ptr<Listener>& listener,
     }
     auto found = addresses_.Find(peer);
     if (found) {
-      instance_id = found->id;
+      instance_id = (*found)->id;
     } else if (!config_.allow_anonymous) {
       if (per_peer_[peer] == 0) per_peer_.erase(peer);
       return Reject(listener, "rejected_unknown_peer", peer, true);

@@ -69,7 +69,7 @@ void Entropy(GuestApi& api, const Request& req, Response& res) {
   auto who = api.Identify(req, res);
   if (!who) return;
   std::chrono::milliseconds retry_after{0};
-  auto block = api.issuer().Issue(who->instance, request->Issue(), &retry_after);
+  auto block = api.issuer().Issue(*who->instance, request->Issue(), &retry_after);
   if (!block) return WriteGuestError(res, block.error(), retry_after);
   WriteBlock(*block, request->format, res);
 }
@@ -91,7 +91,7 @@ LoopOutcome EntropyOnLoop(GuestApi& api, const LoopRequest& req, Response& res,
   }
   std::chrono::milliseconds retry_after{0};
   auto pending =
-      api.issuer().IssueOnLoop(who.instance, request->Issue(), &retry_after, api.loop_signer());
+      api.issuer().IssueOnLoop(*who.instance, request->Issue(), &retry_after, api.loop_signer());
   if (!pending) {
     WriteGuestError(res, pending.error(), retry_after);
     return LoopOutcome::kAnswered;

@@ -48,14 +48,14 @@ void Files(const Request& req, Response& res) {
 void MetaData(GuestApi& api, const GuestIdentity& who, const std::string& version, Response& res) {
   SecretArray<kRandomSeedBytes> seed;
   std::chrono::milliseconds retry_after{0};
-  if (auto drawn = api.ctx().dispenser.Draw(who.instance, seed.span(), UsageTransport::kOpenStack,
+  if (auto drawn = api.ctx().dispenser.Draw(*who.instance, seed.span(), UsageTransport::kOpenStack,
                                             &retry_after);
       !drawn) {
     return WriteGuestError(res, drawn.error(), retry_after);
   }
   const auto key = api.ctx().keys.ActiveKey();
   GuestServiceInfo service{api.ctx().public_url, key->kid(), ToBase64(key->public_key())};
-  auto doc = BuildMetaData(who.instance, version, seed.span(), service);
+  auto doc = BuildMetaData(*who.instance, version, seed.span(), service);
   if (!doc) return WriteGuestError(res, doc.error());
   res.set_header("Cache-Control", "no-store");
   WriteJson(res, 200, *doc);

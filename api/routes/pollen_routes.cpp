@@ -18,7 +18,7 @@ void Reply(GuestApi& api, const GuestIdentity& who, std::string_view challenge,
            httplib::Response& res) {
   SecretArray<64> seed;
   std::chrono::milliseconds retry_after{0};
-  if (auto drawn = api.ctx().dispenser.Draw(who.instance, seed.span(), UsageTransport::kPollen,
+  if (auto drawn = api.ctx().dispenser.Draw(*who.instance, seed.span(), UsageTransport::kPollen,
                                             &retry_after);
       !drawn) {
     return WriteGuestError(res, drawn.error(), retry_after);

@@ -41,10 +41,10 @@ constexpr char kC[] = "00000000-0000-4000-8000-00000000000c";
 TEST_F(AddressIndexTest, FindsByAddressAndLongestPrefixWins) {
   Add(kA, {"10.0.0.0/24"});
   Add(kB, {"10.0.0.7/32", "fd00::7/128"});
-  EXPECT_EQ(index_->Find("10.0.0.5")->id, kA);
-  EXPECT_EQ(index_->Find("10.0.0.7")->id, kB);  // /32 beats /24
-  EXPECT_EQ(index_->Find("fd00::7")->id, kB);
-  EXPECT_EQ(index_->Find("::ffff:10.0.0.9")->id, kA);  // IPv4-mapped
+  EXPECT_EQ(index_->Find("10.0.0.5").value()->id, kA);
+  EXPECT_EQ(index_->Find("10.0.0.7").value()->id, kB);  // /32 beats /24
+  EXPECT_EQ(index_->Find("fd00::7").value()->id, kB);
+  EXPECT_EQ(index_->Find("::ffff:10.0.0.9").value()->id, kA);  // IPv4-mapped
   EXPECT_EQ(index_->Find("10.0.1.1").error().code, ErrorCode::kNotFound);
   EXPECT_EQ(index_->Find("not an ip").error().code, ErrorCode::kInvalidArgument);
 }
@@ -61,7 +61,7 @@ TEST_F(AddressIndexTest, SeesLocalWritesAtOnce) {
   ASSERT_TRUE(registry_->Revoke(kA).has_value());  // revoked instances own no address
   EXPECT_EQ(index_->Find("10.0.0.5").error().code, ErrorCode::kNotFound);
   Add(kC, {"10.0.0.5/32"});
-  EXPECT_EQ(index_->Find("10.0.0.5")->id, kC);
+  EXPECT_EQ(index_->Find("10.0.0.5").value()->id, kC);
 }
 
 TEST_F(AddressIndexTest, SeesOtherReplicasWritesAfterTheTtl) {
@@ -74,9 +74,9 @@ TEST_F(AddressIndexTest, SeesOtherReplicasWritesAfterTheTtl) {
   instance.project_id = "p";
   instance.allowed_cidrs = {"10.0.0.5/32"};
   ASSERT_TRUE(other.Create(instance).has_value());
-  EXPECT_EQ(index_->Find("10.0.0.5")->id, kA);  // still the old snapshot
+  EXPECT_EQ(index_->Find("10.0.0.5").value()->id, kA);  // still the old snapshot
   now_ms_ += 5000;
-  EXPECT_EQ(index_->Find("10.0.0.5")->id, kB);
+  EXPECT_EQ(index_->Find("10.0.0.5").value()->id, kB);
 }
 
 TEST_F(AddressIndexTest, TryFindAnswersFromTheCurrentSnapshotOnly) {
@@ -85,12 +85,12 @@ TEST_F(AddressIndexTest, TryFindAnswersFromTheCurrentSnapshotOnly) {
   ASSERT_TRUE(index_->Find("10.0.0.5").has_value());      // builds one
   auto found = index_->TryFind("10.0.0.5");
   ASSERT_TRUE(found.has_value());
-  EXPECT_EQ((*found)->id, kA);
+  EXPECT_EQ(found->value()->id, kA);
   EXPECT_EQ(index_->TryFind("10.0.1.1")->error().code, ErrorCode::kNotFound);
   EXPECT_EQ(index_->TryFind("not an ip")->error().code, ErrorCode::kInvalidArgument);
   Add(kC, {"10.0.0.5/32"});  // a local write makes the snapshot stale
   EXPECT_FALSE(index_->TryFind("10.0.0.5").has_value());
-  EXPECT_EQ(index_->Find("10.0.0.5")->id, kC);
+  EXPECT_EQ(index_->Find("10.0.0.5").value()->id, kC);
   now_ms_ += 5000;  // so does the TTL
   EXPECT_FALSE(index_->TryFind("10.0.0.5").has_value());
 }

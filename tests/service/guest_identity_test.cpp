@@ -33,7 +33,7 @@ TEST_F(GuestIdentityTest, TokenModeAcceptsOnlyAValidToken) {
   c.authorization = {bearer};
   auto who = id.Identify(c);
   ASSERT_TRUE(who.has_value());
-  EXPECT_EQ(who->instance.id, kGuestId);
+  EXPECT_EQ(who->instance->id, kGuestId);
   EXPECT_EQ(who->mode, IdentityMode::kToken);
   c.authorization = {"Bearer swi_nonsense"};
   EXPECT_EQ(id.Identify(c).error().code, ErrorCode::kUnauthenticated);
@@ -61,7 +61,7 @@ TEST_F(GuestIdentityTest, TryIdentifyNeedsTheStoreOnlyForUncachedCallers) {
   auto cached = id.TryIdentify(c);
   ASSERT_TRUE(cached.has_value());
   ASSERT_TRUE(cached->has_value());
-  EXPECT_EQ((*cached)->instance.id, kGuestId);
+  EXPECT_EQ((*cached)->instance->id, kGuestId);
   c.authorization = {bearer, bearer};  // refused without the store
   EXPECT_EQ(id.TryIdentify(c)->error().code, ErrorCode::kInvalidArgument);
   c.authorization = {};
@@ -137,7 +137,7 @@ TEST_F(GuestIdentityTest, ForwardedForTrustedOnlyFromTrustedProxies) {
   c.forwarded_for = {"10.9.9.9"};
   auto who = id.Identify(c);
   ASSERT_TRUE(who.has_value());
-  EXPECT_EQ(who->instance.id, kGuestId);
+  EXPECT_EQ(who->instance->id, kGuestId);
   EXPECT_EQ(who->source_address, "10.9.9.9");
   c.peer_address = "192.0.2.7";  // untrusted: the header is ignored
   EXPECT_EQ(id.Identify(c).error().code, ErrorCode::kUnauthenticated);
@@ -162,9 +162,9 @@ TEST_F(GuestIdentityTest, AnonymousOnlyWhenAllowed) {
   auto who = id.Identify(c);
   ASSERT_TRUE(who.has_value());
   EXPECT_EQ(who->mode, IdentityMode::kAnonymous);
-  EXPECT_EQ(who->instance.id, "anonymous:198.51.100.4");
-  ASSERT_TRUE(who->instance.rate_limit.has_value());
-  EXPECT_EQ(who->instance.rate_limit->burst_bytes, 100U);
+  EXPECT_EQ(who->instance->id, "anonymous:198.51.100.4");
+  ASSERT_TRUE(who->instance->rate_limit.has_value());
+  EXPECT_EQ(who->instance->rate_limit->burst_bytes, 100U);
 }
 
 }  // namespace

@@ -129,7 +129,7 @@ TEST_F(RegistryTest, CreateStampsAndReturnsAWorkingToken) {
   EXPECT_EQ(created->instance.created_at_ms, now_.load());
   EXPECT_EQ(created->instance.bytes_issued, 0U);
   EXPECT_EQ(created->token.substr(0, 4), "swi_");
-  EXPECT_EQ(registry_.Authenticate(created->token)->id, kId);
+  EXPECT_EQ(registry_.Authenticate(created->token).value()->id, kId);
   EXPECT_EQ(*registry_.Get(kUpperId), created->instance);
   EXPECT_EQ(registry_.Create(NewInstance()).error().code, ErrorCode::kAlreadyExists);
   Instance bad = NewInstance("not-a-uuid");
@@ -183,7 +183,7 @@ TEST_F(RegistryTest, AuthenticateCachedAnswersFromMemoryOnly) {
   auto cached = registry_.AuthenticateCached(created.token);
   ASSERT_TRUE(cached.has_value());
   ASSERT_TRUE(cached->has_value());
-  EXPECT_EQ((*cached)->id, kId);
+  EXPECT_EQ(cached->value()->id, kId);
   now_ += Registry::kDefaultCacheTtlMs;  // past the TTL only the store may answer
   EXPECT_FALSE(registry_.AuthenticateCached(created.token).has_value());
   ASSERT_TRUE(registry_.Authenticate(created.token).has_value());
@@ -205,7 +205,7 @@ TEST_F(RegistryTest, AnExpiredEntryAnswersFromMemoryOnlyWhileItIsRefreshed) {
   ASSERT_TRUE(gated.WaitEntered());
   auto stale = registry.AuthenticateCached(created.token);  // the old entry, while refreshing
   ASSERT_TRUE(stale.has_value() && stale->has_value());
-  EXPECT_EQ((*stale)->id, kId);
+  EXPECT_EQ(stale->value()->id, kId);
   now_ += Registry::kDefaultCacheTtlMs;  // twice the TTL: not even while refreshing
   EXPECT_FALSE(registry.AuthenticateCached(created.token).has_value());
   now_ -= Registry::kDefaultCacheTtlMs;
@@ -240,7 +240,7 @@ TEST_F(RegistryTest, RotateTokenInvalidatesTheOldOne) {
   ASSERT_TRUE(rotated.has_value());
   EXPECT_NE(*rotated, created.token);
   EXPECT_EQ(registry_.Authenticate(created.token).error().code, ErrorCode::kUnauthenticated);
-  EXPECT_EQ(registry_.Authenticate(*rotated)->id, kId);
+  EXPECT_EQ(registry_.Authenticate(*rotated).value()->id, kId);
   EXPECT_EQ(registry_.RotateToken("00000000-0000-4000-8000-000000000000").error().code,
             ErrorCode::kNotFound);
 }
@@ -264,6 +264,20 @@ TEST_F(RegistryTest, UpdateAppliesPatchAndStampsTime) {
             ErrorCode::kNotFound);
 }
 
+TEST_F(RegistryTest, CachedInstancesAreSharedAndNeverChangedUnderTheirHolders) {
+  const auto created = *registry_.Create(NewInstance());
+  const SharedInstance first = registry_.Authenticate(created.token).value();
+  // Every request gets the cache's one copy, from memory or not.
+  EXPECT_EQ(registry_.Authenticate(created.token).value().get(), first.get());
+  EXPECT_EQ(registry_.AuthenticateCached(created.token)->value().get(), first.get());
+  // Recording usage replaces the cached instance; one a request already holds stays as it was.
+  ASSERT_TRUE(registry_.RecordUsage(kId, UsageTransport::kHttp, 64).has_value());
+  const SharedInstance second = registry_.Authenticate(created.token).value();
+  EXPECT_NE(second.get(), first.get());
+  EXPECT_EQ(first->bytes_issued, 0U);
+  EXPECT_EQ(second->bytes_issued, 64U);
+}
+
 TEST_F(RegistryTest, UsageIsRecordedAndVisibleThroughTheCache) {
   const auto created = *registry_.Create(NewInstance());
   ASSERT_TRUE(registry_.Authenticate(created.token).has_value());
@@ -272,7 +286,7 @@ TEST_F(RegistryTest, UsageIsRecordedAndVisibleThroughTheCache) {
   ASSERT_TRUE(registry_.RecordUsage(kUpperId, UsageTransport::kEgd, 64).has_value());
   ASSERT_TRUE(registry_.RecordUsage(kId, UsageTransport::kEgd, 191).has_value());
   EXPECT_EQ(*registry_.Usage(kId), (Usage{319, now_.load(), {{"egd", 255}, {"http", 64}}}));
-  EXPECT_EQ(registry_.Authenticate(created.token)->bytes_issued, 319U);
+  EXPECT_EQ(registry_.Authenticate(created.token).value()->bytes_issued, 319U);
   EXPECT_EQ(registry_.RecordUsage("x", UsageTransport::kHttp, 1).error().code,
             ErrorCode::kNotFound);
   EXPECT_EQ(registry_.Usage("00000000-0000-4000-8000-000000000000").error().code,
@@ -338,7 +352,7 @@ TEST_F(RegistryTest, VendordataRegistersOnceAndKeepsTheGuestsToken) {
     EXPECT_EQ(again->instance, first->instance);
     EXPECT_EQ(again->token, first->token);
   }
-  EXPECT_EQ(registry_.Authenticate(first->token)->id, kId);
+  EXPECT_EQ(registry_.Authenticate(first->token).value()->id, kId);
   EXPECT_EQ(rotations, 0);
   EXPECT_EQ(*registry_.CountByState(), (StateCounts{1, 0}));
 }
@@ -367,7 +381,7 @@ TEST_F(RegistryTest, VendordataAfterAnAdminRotationIssuesANewStableToken) {
   EXPECT_EQ(registry_.Authenticate(first->token).error().code, ErrorCode::kUnauthenticated);
   EXPECT_EQ(registry_.Authenticate(*rotated).error().code, ErrorCode::kUnauthenticated);
   EXPECT_EQ(registry_.RegisterFromVendordata(kVendordataBody, key)->token, next->token);
-  EXPECT_EQ(registry_.Authenticate(next->token)->id, kId);
+  EXPECT_EQ(registry_.Authenticate(next->token).value()->id, kId);
   EXPECT_EQ(*store_->TokenEpoch(kId), 1U);
 }
 
