@@ -15,20 +15,26 @@
 
 namespace seedwell::testing {
 
+// ConnectFrom binds socket |fd| to the 127.x address |source| and connects it to 127.0.0.1:|port|
+// (blocking); false if either step fails.
+inline bool ConnectFrom(int fd, const char* source, int port) {
+  sockaddr_in src{};
+  src.sin_family = AF_INET;
+  inet_pton(AF_INET, source, &src.sin_addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof(src)) != 0) return false;
+  sockaddr_in dst{};
+  dst.sin_family = AF_INET;
+  dst.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+  return ::connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof(dst)) == 0;
+}
+
 // RawClient is a blocking TCP client from a chosen 127.x source address.
 class RawClient {
  public:
   RawClient(int port, const char* source = "127.0.0.1") {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in src{};
-    src.sin_family = AF_INET;
-    inet_pton(AF_INET, source, &src.sin_addr);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&src), sizeof(src));
-    sockaddr_in dst{};
-    dst.sin_family = AF_INET;
-    dst.sin_port = htons(static_cast<uint16_t>(port));
-    inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&dst), sizeof(dst)) == 0;
+    connected_ = ConnectFrom(fd_, source, port);
     timeval tv{2, 0};  // bounds every read in these tests
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   }

@@ -354,15 +354,7 @@ int StalledClient(int port, const char* source, const std::string& request) {
   const int rcvbuf = 4096;
   ::setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss));
   ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-  sockaddr_in src{};
-  src.sin_family = AF_INET;
-  inet_pton(AF_INET, source, &src.sin_addr);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof(src));
-  sockaddr_in dst{};
-  dst.sin_family = AF_INET;
-  dst.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof(dst)) == 0) {
+  if (testing::ConnectFrom(fd, source, port)) {
     ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
   }
   return fd;
