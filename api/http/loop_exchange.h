@@ -28,7 +28,8 @@ struct LoopRequest {
   httplib::Params params;  // query, then form fields
 
   std::string_view method() const { return head.method; }
-  // Header returns the first value of header |name| (any case), or "" when there is none.
+  // Header returns the first value of header |name| (any case) as the client sent it, or ""
+  // when there is none. The peer's address is remote_addr, never a header.
   std::string_view Header(std::string_view name) const;
   // Param returns the first value of parameter |name|, or "" when there is none.
   std::string_view Param(const std::string& name) const;
