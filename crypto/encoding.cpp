@@ -1,9 +1,6 @@
 #include "crypto/encoding.h"
 
-#include <openssl/evp.h>
 #include <sodium.h>
-
-#include <algorithm>
 
 #include "crypto/secret_buffer.h"
 
@@ -72,19 +69,6 @@ void AppendHex(std::string& out, std::span<const std::uint8_t> bytes) {
 
 void AppendBase64(std::string& out, std::span<const std::uint8_t> bytes) {
   AppendBase64Variant(out, bytes, sodium_base64_VARIANT_ORIGINAL);
-}
-
-void AppendPublicBase64(std::string& out, std::span<const std::uint8_t> bytes) {
-  // EVP_EncodeBlock takes an int length; public values here are hashes, keys and signatures.
-  for (std::size_t done = 0; done < bytes.size();) {
-    const std::size_t chunk = std::min<std::size_t>(bytes.size() - done, std::size_t{3} << 20U);
-    const std::size_t start = out.size();
-    out.resize(start + (chunk + 2) / 3 * 4 + 1);  // EVP_EncodeBlock writes a terminating NUL
-    const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + start),
-                                        bytes.data() + done, static_cast<int>(chunk));
-    out.resize(start + static_cast<std::size_t>(written));
-    done += chunk;
-  }
 }
 
 std::string ToBase64(std::span<const std::uint8_t> bytes) {

@@ -29,11 +29,6 @@ std::string ToBase64(std::span<const std::uint8_t> bytes);
 void AppendHex(std::string& out, std::span<const std::uint8_t> bytes);
 void AppendBase64(std::string& out, std::span<const std::uint8_t> bytes);
 
-// AppendPublicBase64 appends the same encoding as AppendBase64, through OpenSSL's table-driven
-// EVP_EncodeBlock: five to six times faster, but its memory accesses depend on the byte values,
-// so only for public values (signatures, hashes, public keys), never for secrets or entropy.
-void AppendPublicBase64(std::string& out, std::span<const std::uint8_t> bytes);
-
 // ToBase64Url returns the URL-safe base64 encoding (RFC 4648 section 5) of |bytes|, unpadded.
 std::string ToBase64Url(std::span<const std::uint8_t> bytes);
 

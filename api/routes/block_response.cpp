@@ -9,6 +9,7 @@
 #include "api/http/json_error.h"
 #include "crypto/block_wire.h"
 #include "crypto/encoding.h"
+#include "crypto/public_base64.h"
 
 namespace seedwell {
 namespace {
