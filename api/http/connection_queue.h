@@ -1,7 +1,7 @@
 // ConnectionQueue: an intrusive first-in, first-out list of HttpConnections, the order in which
-// HttpServer evicts waiting connections when its cap is reached. Push, Remove and Front are O(1)
-// and allocate nothing (the links live in the connection), so keeping a connection queued costs
-// the request path nothing.
+// ConnectionCaps evicts waiting connections when a server's cap is reached. Push, Remove and Front
+// are O(1) and allocate nothing (the links live in the connection), so keeping a connection queued
+// costs the request path nothing.
 #pragma once
 
 #include "api/http/http_connection.h"
@@ -9,7 +9,7 @@
 namespace seedwell {
 
 // ConnectionQueue holds borrowed connections; a connection is in at most one queue at a time and
-// must be removed before it is destroyed. Loop thread only.
+// must be removed before it is destroyed. Not thread-safe: ConnectionCaps guards its queues.
 class ConnectionQueue {
  public:
   ConnectionQueue() = default;

@@ -21,11 +21,13 @@
 // the caps, the eviction queues and the epoll set.
 //
 // Thread-safety: the loop thread owns a connection, except while it is kDispatched, when only the
-// worker running Serve touches it.
+// worker running Serve touches it. The caps (connection_caps.h), shared by a server's loops, keep
+// its counted flag and queue links under their lock, and may mark it evicted from another loop.
 #pragma once
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -174,7 +176,7 @@ class HttpConnection {
   // ended), TimePoint{} before the first request.
   TimePoint started() const { return started_; }
   // counted reports whether the server counts this connection against its caps; set_counted is
-  // the server's to change when it counts it or releases it.
+  // the caps' to change, under their lock (connection_caps.h).
   bool counted() const { return counted_; }
   void set_counted(bool counted) { counted_ = counted; }
   // identified reports whether a handler said this connection's caller is identified (see
@@ -186,6 +188,14 @@ class HttpConnection {
   static constexpr unsigned kNotWatched = ~0U;
   unsigned watched() const { return watched_; }
   void set_watched(unsigned events) { watched_ = events; }
+
+  // owner identifies the event loop that owns the connection (HttpLoop), set once after Accept.
+  const void* owner() const { return owner_; }
+  void set_owner(const void* loop) { owner_ = loop; }
+  // MarkEvicted, from another loop, records that the caps evicted this connection and shut its
+  // socket down; evicted tells its own loop to close it. Safe from any thread.
+  void MarkEvicted() { evicted_.store(true, std::memory_order_release); }
+  bool evicted() const { return evicted_.load(std::memory_order_acquire); }
 
   // QueueLinks places the connection in one of the server's intrusive eviction queues
   // (ConnectionQueue); only the queue touches them.
@@ -210,6 +220,8 @@ class HttpConnection {
   int peer_port_ = 0;
   std::string local_ip_;
   int local_port_ = 0;
+  const void* owner_ = nullptr;
+  std::atomic<bool> evicted_{false};
   bool counted_ = false;
   bool identified_ = false;
   unsigned watched_ = kNotWatched;

@@ -1,17 +1,19 @@
 // HttpServer: seedwell's hardened HTTP/1.1 server, built on cpp-httplib 0.11.4's parser and router
 // but owning the accept loop and every socket.
 //
-// Theory of operation. One event-loop thread (Run) accepts connections and reads requests on
-// non-blocking sockets with epoll. A request is handed to the bounded worker pool only once it is
-// complete, validated (see request_head.h: size, header count and line caps, no chunked bodies,
-// no bodies on GET/HEAD, per-route body limits, 405 with Allow, HEAD only where allowed) and
-// sanitised (Range, Expect and client-sent REMOTE_ADDR-style headers removed). A worker then feeds
-// it to the protected httplib::Server::process_request through a BoundedStream, so cpp-httplib
-// never reads the network. Slow clients therefore cost a file descriptor and a small buffer,
-// never a worker thread; every request has one total deadline from its first byte; connections
-// are capped in total and per source address; refusals are a JSON 503 written at once. A worker
-// never waits for a client either: the response is built in memory, sent without blocking, and
-// what the socket does not take is sent by the loop as the client reads, within a write deadline.
+// Theory of operation. Event loops (HttpLoop, http_loop.h: HttpServerOptions::event_loops threads,
+// all waiting on the one listener) accept connections and read requests on non-blocking sockets
+// with epoll; a connection stays on the loop that accepted it. A request is handed to the bounded
+// worker pool only once it is complete, validated (see request_head.h: size, header count and line
+// caps, no chunked bodies, no bodies on GET/HEAD, per-route body limits, 405 with Allow, HEAD only
+// where allowed) and sanitised (Range, Expect and client-sent REMOTE_ADDR-style headers removed). A
+// worker then feeds it to the protected httplib::Server::process_request through a BoundedStream,
+// so cpp-httplib never reads the network. Slow clients therefore cost a file descriptor and a small
+// buffer, never a worker thread; every request has one total deadline from its first byte;
+// connections are capped in total and per source address; refusals are a JSON 503 written at once.
+// A worker never waits for a client either: the response is built in memory, sent without blocking,
+// and what the socket does not take is sent by the loop as the client reads, within a write
+// deadline.
 //
 // Loop routes. Routes registered with ServeOnLoop (the guest's hot paths) skip the worker pool:
 // the loop builds the request from the head it already validated (no second parse), runs the
@@ -21,7 +23,8 @@
 // of its response to a Finisher; the loop runs the iteration's Finishers after all its events,
 // which lets the requests of one iteration share one Merkle batch signature.
 //
-// Connection cap. At the total cap a new connection is not refused while some connection is
+// Connection cap. The caps are the server's, whichever loop holds a connection (ConnectionCaps,
+// connection_caps.h). At the total cap a new connection is not refused while some connection is
 // merely waiting for a request (idle on keep-alive, or never sent one, or still sending its head):
 // the one that has waited longest is closed to make room. Connections whose caller a handler
 // identified (MarkCallerIdentified) are closed only when no other waiting connection is left. So
@@ -30,8 +33,9 @@
 // every slot is busy with a request, gets the 503. docs/security.md lists every bound.
 //
 // The per-connection state machine (reading, parsing, keep-alive, refusals, deadlines) is
-// HttpConnection (http_connection.h); this file keeps the listener, the epoll loop, the caps, the
-// worker pool and the routes (the loop routes' serving is in http_server_loop.cpp).
+// HttpConnection (http_connection.h); each loop's epoll machinery is HttpLoop (http_loop.h, the
+// loop routes' serving in http_loop_answer.cpp); this file keeps the listener, the worker pool
+// and the routes.
 //
 // TLS (admin listener) runs on the same loop: Transport wraps the socket in an OpenSSL session, so
 // TLS connections get every protection above. httplib::SSLServer was not used because it reads
@@ -46,18 +50,16 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include <httplib.h>
 
-#include "api/http/connection_queue.h"
+#include "api/http/connection_caps.h"
 #include "api/http/http_connection.h"
+#include "api/http/http_loop.h"
 #include "api/http/loop_exchange.h"
 #include "api/http/request_head.h"
 #include "api/http/route_table.h"
@@ -72,6 +74,7 @@ struct HttpServerOptions {
   std::size_t max_connections = 1024;         // open connections, in total
   std::size_t max_connections_per_peer = 64;  // open connections per source address
   std::size_t worker_threads = 48;
+  std::size_t event_loops = 1;  // threads that accept, read, write and run loop routes (>= 1)
   std::size_t max_header_bytes = 8192;       // request line + headers
   std::size_t max_headers = 64;              // header lines
   std::size_t max_header_line_bytes = 4096;  // one request or header line
@@ -126,38 +129,43 @@ class HttpServer final : private httplib::Server {
   enum class LoopOutcome { kAnswered, kToWorker };
   // Finisher completes a loop handler's response after the loop iteration's other requests ran.
   using Finisher = std::function<void(httplib::Response& res)>;
-  // LoopHandler serves one request on the event loop; see ServeOnLoop.
+  // LoopHandler serves one request on an event loop; see ServeOnLoop.
   using LoopHandler =
       std::function<LoopOutcome(const LoopRequest& req, httplib::Response& res, Finisher&)>;
-  // ServeOnLoop runs |handler| (the server keeps it) on the event-loop thread for every request
+  // ServeOnLoop runs |handler| (the server keeps it) on the event-loop threads for every request
   // routed to |pattern|, which must be registered with Get/Post first and be a literal path.
   // The handler sees views of the head the loop already parsed (LoopRequest), and the loop
   // frames the response itself: no worker hand-off, no second parse. The handler must not block;
   // one that would (a cache miss only the store can answer) returns kToWorker, and the
   // registered handler serves the request on a worker. A handler that sets the Finisher has its
   // response completed after every event of the current loop iteration was handled, so work the
-  // iteration's requests share (one Merkle batch signature) is done once. A throwing handler or
-  // Finisher is logged and answered 500.
+  // iteration's requests share (one Merkle batch signature) is done once. With several loops the
+  // handler runs on each loop's thread at once; LoopRequest::loop says which loop (0 to
+  // event_loops() - 1), for state kept per loop. A throwing handler or Finisher is logged and
+  // answered 500.
   void ServeOnLoop(const std::string& pattern, LoopHandler handler);
   // SetRequestObserver calls |observer| once per answered or refused request, from the loop or a
   // worker thread; it must be thread-safe and quick.
   void SetRequestObserver(std::function<void(const RequestRecord&)> observer);
 
   // Listen binds |host| (a numeric IPv4 or IPv6 address) and |port| (0: any free port) with a
-  // backlog of 4096 and loads the TLS files if configured. It returns the bound port, or
-  // kUnavailable / kInvalidArgument if binding or loading fails.
+  // backlog of 4096, loads the TLS files if configured and sets up the event loops. It returns
+  // the bound port, or kUnavailable / kInvalidArgument if binding or loading fails.
   Result<int> Listen(const std::string& host, int port);
-  // Run serves until Stop(), then lets in-flight requests finish within stop_grace, closes every
-  // connection and returns. It returns at once if Listen() did not succeed.
+  // Run serves until Stop() (running loop 0 on the calling thread and the others on threads of
+  // their own), then lets in-flight requests finish within stop_grace, closes every connection
+  // and returns. It returns at once if Listen() did not succeed.
   void Run();
   // Stop asks Run() to stop accepting and wind down; it returns at once.
   void Stop();
   // BoundPort returns the port Listen() bound, or -1.
   int BoundPort() const { return bound_port_; }
   // OpenConnections returns the number of connections counted against the caps.
-  std::size_t OpenConnections() const { return open_connections_.load(); }
+  std::size_t OpenConnections() const { return caps_.Open(); }
   // EvictedConnections returns how many waiting connections were closed to make room at the cap.
-  std::uint64_t EvictedConnections() const { return evicted_.load(); }
+  std::uint64_t EvictedConnections() const { return caps_.Evicted(); }
+  // event_loops returns how many event loops serve connections (options.event_loops, at least 1).
+  std::size_t event_loops() const { return options_.event_loops; }
 
   // DescriptorsNeeded returns the most file descriptors a server with |options| holds at once
   // (connections, lingering refusals, its own sockets), for fitting listeners into RLIMIT_NOFILE.
@@ -168,75 +176,35 @@ class HttpServer final : private httplib::Server {
   static void MarkCallerIdentified();
 
  private:
+  friend class HttpLoop;  // the loops are this server's machinery: they use its routes and caps
   using TimePoint = HttpConnection::TimePoint;
+  static constexpr const char* kUnmatched = "(unmatched)";
 
   void AddBodyRoute(const std::string& method, const std::string& pattern, std::size_t limit);
   Handler Wrap(const std::string& pattern, Handler handler);
-
-  void AcceptAll(TimePoint now);
-  bool EvictOne();
-  void OnEvent(HttpConnection& c, TimePoint now);
-  void OnReadable(HttpConnection& c, TimePoint now);
-  void OnWritable(HttpConnection& c, TimePoint now);
-  void Dispatch(HttpConnection& c);
-  bool AnswerOnLoop(HttpConnection& c, TimePoint now);
-  void FinishDeferred(TimePoint now);
-  void Answer(HttpConnection& c, httplib::Response& res, TimePoint now);
+  // Serve runs cpp-httplib for the dispatched connection |c|, on a worker.
   void Serve(HttpConnection& c);
-  void DrainReturned(TimePoint now);
-  void FinishResponse(HttpConnection& c, TimePoint now);
-  void Unqueue(HttpConnection& c);
-  bool SetInterest(HttpConnection& c, unsigned events);
-  void Sweep(TimePoint now);
-  void Reject(HttpConnection& c, const HttpRefusal& refusal);
-  void Uncount(HttpConnection& c);
-  void Close(HttpConnection& c);
   void Notify(const std::string& route, const std::string& method, int status, TimePoint started,
               const std::string& peer);
-  bool Watch(int fd, unsigned events, bool add);
 
   HttpServerOptions options_;
   HttpConnectionLimits limits_;  // borrowed by every connection
   RouteTable routes_;
+  std::vector<LoopHandler> loop_handlers_;  // by route index; empty: served by a worker
   std::function<void(const RequestRecord&)> observer_;
   std::shared_ptr<TlsContext> tls_;
+  ConnectionCaps caps_;
 
   int listen_fd_ = -1;
-  int epoll_fd_ = -1;
-  int wake_fd_ = -1;
   int bound_port_ = -1;
   std::atomic<bool> stop_requested_{false};
-  std::atomic<std::size_t> open_connections_{0};
-  std::atomic<std::uint64_t> evicted_{0};
-
-  // Loop-thread state.
-  std::unordered_map<int, std::unique_ptr<HttpConnection>> connections_;
-  ConnectionQueue waiting_;             // counted kReading connections, longest waiting first
-  ConnectionQueue waiting_identified_;  // the same, for connections of identified callers
-  std::map<std::string, std::size_t> per_peer_;
-  std::size_t lingering_ = 0;
-  bool stopping_ = false;
-  TimePoint stop_deadline_{};
-  TimePoint accept_paused_until_{};
-  TimePoint next_sweep_{};  // Sweep runs at most once a tick: it visits every connection
+  std::vector<std::unique_ptr<HttpLoop>> loops_;  // set up by Listen
   std::unique_ptr<WorkerPool> pool_;
 
   // The route pattern of the handler running on this thread, for RequestRecord, and whether it
   // called MarkCallerIdentified.
   static thread_local std::string t_route_;
   static thread_local bool t_identified_;
-
-  std::vector<LoopHandler> loop_handlers_;  // by route index; empty: served by a worker
-  struct Deferred {
-    HttpConnection* connection;
-    httplib::Response response;
-    Finisher finish;
-  };
-  std::vector<Deferred> deferred_;   // answered on the loop, waiting for the iteration's end
-  std::vector<Deferred> finishing_;  // FinishDeferred's batch; the two swap and keep capacity
-
-  std::mutex returned_mu_;
-  std::vector<HttpConnection*> returned_;  // handed back by workers
 };
 
 }  // namespace seedwell

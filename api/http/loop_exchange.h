@@ -5,6 +5,7 @@
 // line, the handler's headers, Content-Type and Content-Length, Connection or Keep-Alive).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,7 @@ struct LoopRequest {
   int remote_port = 0;
   std::string path;        // percent-decoded
   httplib::Params params;  // query, then form fields
+  std::size_t loop = 0;  // the event loop serving it (HttpServer::event_loops), for per-loop state
 
   std::string_view method() const { return head.method; }
   // Header returns the first value of header |name| (any case) as the client sent it, or ""

@@ -27,7 +27,7 @@ using LoopOutcome = HttpServer::LoopOutcome;
 
 // LoopServer registers /loop (answered at once), /deferred (answered by a Finisher that reports
 // how many requests its loop iteration deferred), /decline (the loop declines it unless the
-// query says ?loop) and /throw (the loop handler throws).
+// query says ?loop), /hold (blocks its loop until released) and /throw (the loop handler throws).
 class LoopServer {
  public:
   explicit LoopServer(HttpServerOptions options) : server(std::move(options)) {
@@ -42,6 +42,7 @@ class LoopServer {
           loop_thread = std::this_thread::get_id();
           res.set_header("X-Seen-Path", req.path);
           res.set_header("X-Seen-Accept", std::string(req.Header("accept")));
+          res.set_header("X-Loop", std::to_string(req.loop));
           res.set_content("loop " + std::string(req.method()) + " " + std::string(req.Param("q")) +
                               " " + std::string(req.body) + " " + std::string(req.remote_addr),
                           "text/plain");
@@ -72,6 +73,15 @@ class LoopServer {
                          res.set_content("loop", "text/plain");
                          return LoopOutcome::kAnswered;
                        });
+    server.Get("/hold", [](const httplib::Request&, httplib::Response&) {});
+    server.ServeOnLoop(
+        "/hold", [this](const LoopRequest& req, httplib::Response& res, HttpServer::Finisher&) {
+          // Holds its loop (as no real loop handler may) until released, at most 2 s.
+          held = true;
+          for (int i = 0; i < 400 && !release; ++i) std::this_thread::sleep_for(milliseconds(5));
+          res.set_content(std::to_string(req.loop), "text/plain");
+          return LoopOutcome::kAnswered;
+        });
     server.Get("/throw", [](const httplib::Request&, httplib::Response&) {});
     server.ServeOnLoop(
         "/throw", [](const LoopRequest&, httplib::Response&, HttpServer::Finisher&) -> LoopOutcome {
@@ -94,6 +104,8 @@ class LoopServer {
   std::thread thread;
   std::atomic<int> worker_calls{0};
   std::thread::id loop_thread;
+  std::atomic<bool> held{false};     // /hold's handler is running
+  std::atomic<bool> release{false};  // lets /hold's handler return
   int deferred = 0;    // loop thread only: requests deferred since the last Finisher ran
   int batch_size = 0;  // loop thread only
 };
@@ -231,6 +243,35 @@ TEST(LoopRoutesTest, AThrowingHandlerIsA500AndTheLoopGoesOn) {
   auto next = client.Get("/loop");
   ASSERT_TRUE(next);
   EXPECT_EQ(next->status, 200);
+}
+
+TEST(LoopRoutesTest, ALoopBusyWithARequestLeavesNewConnectionsToTheOther) {
+  HttpServerOptions options = Options();
+  options.event_loops = 2;
+  LoopServer s(options);
+  ASSERT_EQ(s.server.event_loops(), 2U);
+  RawClient holder(s.port);
+  holder.Send("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(WaitFor([&] { return s.held.load(); }));
+  // The holding loop is not waiting on the listener, so the kernel wakes the other one: these
+  // are answered while the first request still holds its loop.
+  std::string loops_seen;
+  for (int i = 0; i < 3; ++i) {
+    RawClient other(s.port);
+    other.Send("GET /loop HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const std::string response = other.ReadAll();
+    EXPECT_TRUE(StartsWith(response, "HTTP/1.1 200 ")) << response;
+    const auto at = response.find("X-Loop: ");
+    ASSERT_NE(at, std::string::npos);
+    loops_seen += response[at + 8];
+  }
+  EXPECT_FALSE(s.release.load()) << "answered while the other loop was held";
+  s.release = true;
+  const std::string held = holder.ReadResponse();
+  ASSERT_TRUE(StartsWith(held, "HTTP/1.1 200 ")) << held;
+  const char holding_loop = held.back();
+  EXPECT_TRUE(holding_loop == '0' || holding_loop == '1') << held;
+  EXPECT_EQ(loops_seen, std::string(3, holding_loop == '0' ? '1' : '0'));
 }
 
 TEST(LoopRoutesTest, RefusalsStillComeFromTheHead) {
