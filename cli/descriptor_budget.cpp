@@ -10,10 +10,12 @@
 namespace seedwell {
 namespace {
 
-// HttpDescriptors returns what one HTTP listener capped at |max_connections| holds at most.
-std::size_t HttpDescriptors(int max_connections) {
+// HttpDescriptors returns what one HTTP listener capped at |max_connections|, with |event_loops|
+// loops, holds at most.
+std::size_t HttpDescriptors(int max_connections, int event_loops = 1) {
   HttpServerOptions options;
   options.max_connections = static_cast<std::size_t>(std::max(0, max_connections));
+  options.event_loops = static_cast<std::size_t>(std::max(1, event_loops));
   options.max_lingering = LingeringFor(max_connections);
   return HttpServer::DescriptorsNeeded(options);
 }
@@ -35,7 +37,7 @@ std::string Explain(const ServeConfig& c, std::size_t limit) {
          "connection "
          "caps: --max-connections " +
          std::to_string(c.max_connections) + " (" +
-         std::to_string(HttpDescriptors(c.max_connections)) +
+         std::to_string(HttpDescriptors(c.max_connections, c.event_loops)) +
          " descriptors) + --admin-max-connections " + std::to_string(c.admin_max_connections) +
          " (" + std::to_string(HttpDescriptors(c.admin_max_connections)) +
          ") + --egd-max-connections " + std::to_string(c.egd.max_connections) + " (" +
@@ -63,7 +65,7 @@ std::size_t RaiseOpenFileLimit() {
 }
 
 std::size_t DescriptorsFor(const ServeConfig& c) {
-  return kDescriptorReserve + HttpDescriptors(c.max_connections) +
+  return kDescriptorReserve + HttpDescriptors(c.max_connections, c.event_loops) +
          HttpDescriptors(c.admin_max_connections) + EgdDescriptors(c.egd);
 }
 
@@ -77,8 +79,9 @@ Result<void> FitConnectionCaps(ServeConfig& c, std::size_t limit) {
   const std::size_t fixed = DescriptorsFor(c);
   EgdOptions default_egd = c.egd;
   default_egd.max_connections = kDefaultEgdConnections;
-  const std::size_t wanted = (fit_guest ? HttpDescriptors(kDefaultGuestConnections) : 0) +
-                             (fit_egd ? EgdDescriptors(default_egd) : 0);
+  const std::size_t wanted =
+      (fit_guest ? HttpDescriptors(kDefaultGuestConnections, c.event_loops) : 0) +
+      (fit_egd ? EgdDescriptors(default_egd) : 0);
   const double scale =
       std::min(1.0, static_cast<double>(limit - fixed) / static_cast<double>(wanted));
   if (fit_guest) c.max_connections = static_cast<int>(kDefaultGuestConnections * scale);

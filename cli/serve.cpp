@@ -243,7 +243,9 @@ int RunServe(ServeConfig config) {
                    .egd_node = config.egd.node,
                    .membership = membership.get()};
 
-    HttpServer guest(HttpOptionsFrom(config, config.max_connections));
+    HttpServerOptions guest_options = HttpOptionsFrom(config, config.max_connections);
+    guest_options.event_loops = static_cast<std::size_t>(config.event_loops);
+    HttpServer guest(guest_options);
     HttpServerOptions admin_options = HttpOptionsFrom(config, config.admin_max_connections);
     admin_options.max_body_bytes = kAdminBodyLimit;
     admin_options.tls_cert_file = config.admin_tls_cert;
@@ -286,7 +288,8 @@ int RunServe(ServeConfig config) {
                    SourceKindName(s.kind), SourceStateName(s.state), s.read_rate_bytes_per_second);
     }
     spdlog::info("event=signing_key kid={}", keys->ActiveKey()->kid());
-    spdlog::info("guest listener on {} (public url {})", guest_url, ctx.public_url);
+    spdlog::info("guest listener on {} (public url {}, {} event loops)", guest_url, ctx.public_url,
+                 guest.event_loops());
     spdlog::info("admin listener on {}", admin_url);
     spdlog::info("seedwell serving: version={} drbg_ready={}", kVersion, (*entropy)->Ready());
 

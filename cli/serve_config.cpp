@@ -1,10 +1,16 @@
 #include "cli/serve_config.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <exception>
+#include <fstream>
 #include <memory>
 #include <set>
+#include <string>
+#include <thread>
 
 #include "cli/option_registration.h"
 #include "cli/replica_identity.h"
@@ -14,6 +20,35 @@
 
 namespace seedwell {
 namespace {
+
+// CgroupCpuLimit returns the CPUs a cgroup v2 quota allows this process (cpu.max "QUOTA PERIOD",
+// rounded up), or 0 when there is no quota or no cgroup v2 file to read.
+int CgroupCpuLimit() {
+  std::ifstream file("/sys/fs/cgroup/cpu.max");
+  std::string quota;
+  long long period = 0;
+  if (!(file >> quota >> period) || quota == "max" || period <= 0) return 0;
+  long long quota_us = 0;
+  try {
+    quota_us = std::stoll(quota);
+  } catch (const std::exception&) {
+    return 0;
+  }
+  return quota_us <= 0 ? 0 : static_cast<int>((quota_us + period - 1) / period);
+}
+
+// UsableCpus returns how many CPUs this process may use, 1 to 64: its affinity mask (which
+// taskset and cpusets narrow; hardware_concurrency would count the whole machine), and no more
+// than a cgroup CPU quota allows (a container's CPU limit, which the mask does not show).
+int UsableCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  int count = ::sched_getaffinity(0, sizeof(set), &set) == 0
+                  ? CPU_COUNT(&set)
+                  : static_cast<int>(std::thread::hardware_concurrency());
+  if (const int quota = CgroupCpuLimit(); quota > 0) count = std::min(count, quota);
+  return std::clamp(count, 1, 64);
+}
 
 // EnvFirstConfig reads the config file like CLI11's TOML/INI reader, but drops every entry whose
 // environment variable is set. CLI11 2.1 applies the file before the environment, which would let
@@ -156,6 +191,10 @@ void AddServeOptions(CLI::App& serve, ServeConfig& c) {
              "Open connections allowed on the guest listener (0: 2048, or fewer to fit the "
              "open-file limit; see docs/security.md)")
       ->check(CLI::Range(0, 1000000));
+  AddSetting(serve, "event-loops", c.event_loops,
+             "Event-loop threads of the guest listener, each accepting and serving connections "
+             "(0: one per CPU this process may run on, at most 64)")
+      ->check(CLI::Range(0, 64));
   AddSetting(serve, "admin-max-connections", c.admin_max_connections,
              "Open connections allowed on the admin listener")
       ->check(CLI::Range(1, 1000000));
@@ -182,6 +221,7 @@ Result<void> FinishServeConfig(ServeConfig& c) {
     SEEDWELL_TRY(ParseHostPort(*listen));
   }
   if (auto egd = FinishEgdConfig(c.egd, c.upstream_egd, c.sources); !egd) return egd;
+  if (c.event_loops == 0) c.event_loops = UsableCpus();
   SEEDWELL_TRY(FinishHostRngConfig(c.host_rng));
   for (const auto& list : {c.sources, c.require_sources}) {
     for (const auto& name : list) {

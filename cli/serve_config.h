@@ -64,6 +64,7 @@ struct ServeConfig {
   // HTTP.
   int http_threads = 48;
   int max_connections = 0;  // guest listener; 0: 2048, or fewer to fit RLIMIT_NOFILE
+  int event_loops = 0;      // guest listener's event-loop threads; 0: one per usable CPU
   int max_connections_per_peer = 64;
   int admin_max_connections = 128;
   int request_timeout_ms = 5000;

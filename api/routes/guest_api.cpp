@@ -75,9 +75,18 @@ GuestApi::GuestApi(AppContext& ctx, GuestIdentityOptions identity, bool batch_si
     : ctx_(ctx),
       identifier_(std::move(identity), ctx.registry, ctx.addresses),
       batcher_(BatchSigner::kDefaultMaxBatch, ctx.serve_metrics.signing()),
-      loop_signer_(BatchSigner::kDefaultMaxBatch, ctx.serve_metrics.signing()),
       issuer_(ctx.dispenser, ctx.keys, batch_signing ? &batcher_ : nullptr),
-      max_bytes_(std::min(max_bytes, kMaxIssueBytes)) {}
+      max_bytes_(std::min(max_bytes, kMaxIssueBytes)) {
+  UseEventLoops(1);
+}
+
+void GuestApi::UseEventLoops(std::size_t loops) {
+  while (loop_signers_.size() < loops) {
+    loop_signers_.push_back(std::make_unique<LoopBatchSigner>(BatchSigner::kDefaultMaxBatch,
+                                                              ctx_.serve_metrics.signing()));
+  }
+  loop_signers_.resize(std::max<std::size_t>(loops, 1));
+}
 
 namespace {
 

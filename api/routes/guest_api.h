@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include <httplib.h>
 
@@ -46,8 +47,12 @@ class GuestApi {
 
   AppContext& ctx() { return ctx_; }
   Issuer& issuer() { return issuer_; }
-  // loop_signer is the Merkle batch of the guest listener's event loop (loop thread only).
-  LoopBatchSigner& loop_signer() { return loop_signer_; }
+  // UseEventLoops makes one Merkle batch per event loop of the guest listener (|loops| of them,
+  // HttpServer::event_loops); call it before the listener runs. There is one until then.
+  void UseEventLoops(std::size_t loops);
+  // loop_signer is the Merkle batch of event loop |loop| (LoopRequest::loop), for that loop's
+  // thread only; a loop index beyond UseEventLoops' count throws std::out_of_range.
+  LoopBatchSigner& loop_signer(std::size_t loop) { return *loop_signers_.at(loop); }
   // max_bytes is the largest block a guest may ask for.
   std::size_t max_bytes() const { return max_bytes_; }
 
@@ -55,7 +60,7 @@ class GuestApi {
   AppContext& ctx_;
   GuestIdentifier identifier_;
   BatchSigner batcher_;
-  LoopBatchSigner loop_signer_;
+  std::vector<std::unique_ptr<LoopBatchSigner>> loop_signers_;  // one per event loop
   Issuer issuer_;
   std::size_t max_bytes_;
 };

@@ -90,8 +90,8 @@ LoopOutcome EntropyOnLoop(GuestApi& api, const LoopRequest& req, Response& res,
       break;
   }
   std::chrono::milliseconds retry_after{0};
-  auto pending =
-      api.issuer().IssueOnLoop(*who.instance, request->Issue(), &retry_after, api.loop_signer());
+  auto pending = api.issuer().IssueOnLoop(*who.instance, request->Issue(), &retry_after,
+                                          api.loop_signer(req.loop));
   if (!pending) {
     WriteGuestError(res, pending.error(), retry_after);
     return LoopOutcome::kAnswered;
@@ -110,6 +110,7 @@ LoopOutcome EntropyOnLoop(GuestApi& api, const LoopRequest& req, Response& res,
 }  // namespace
 
 void RegisterGuestRoutes(HttpServer& server, GuestApi& api) {
+  api.UseEventLoops(server.event_loops());
   auto entropy = [&api](const Request& req, Response& res) { Entropy(api, req, res); };
   server.Get("/v1/entropy", entropy);
   server.Post("/v1/entropy", entropy, kGuestBodyLimit);

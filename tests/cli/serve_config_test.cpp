@@ -1,6 +1,7 @@
 #include "cli/serve_config.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <stdlib.h>  // setenv, unsetenv
 
 #include <filesystem>
@@ -95,6 +96,22 @@ TEST_F(ServeConfigTest, FinishFillsDerivedPathsAndValidates) {
 
   ServeConfig bad_listen = Parse({"--guest-listen", "nohostport"});
   EXPECT_FALSE(FinishServeConfig(bad_listen).has_value());
+}
+
+// --event-loops: 0 (the default) becomes one per CPU this process may use; a count is kept.
+TEST_F(ServeConfigTest, EventLoopsDefaultToTheUsableCpus) {
+  ServeConfig automatic = Parse({});
+  EXPECT_EQ(automatic.event_loops, 0);
+  ASSERT_TRUE(FinishServeConfig(automatic).has_value());
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  ASSERT_EQ(::sched_getaffinity(0, sizeof(set), &set), 0);
+  EXPECT_GE(automatic.event_loops, 1);
+  EXPECT_LE(automatic.event_loops, CPU_COUNT(&set));
+  ServeConfig fixed = Parse({"--event-loops", "3"});
+  ASSERT_TRUE(FinishServeConfig(fixed).has_value());
+  EXPECT_EQ(fixed.event_loops, 3);
+  EXPECT_THROW(Parse({"--event-loops", "65"}), CLI::ValidationError);
 }
 
 // --node (SEEDWELL_NODE, as the chart's DaemonSet sets it): a node name, and only with sockets.

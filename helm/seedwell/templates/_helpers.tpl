@@ -152,6 +152,7 @@ Takes (dict "root" $ "guestHost" ADDRESS): the node agents keep their guest list
 - --http-threads={{ int $v.server.httpThreads }}
 - --max-connections={{ int $v.server.maxConnections }}
 - --max-connections-per-peer={{ int $v.server.maxConnectionsPerPeer }}
+- --event-loops={{ int $v.server.eventLoops }}
 - --request-timeout-ms={{ int $v.server.requestTimeoutMs }}
 - --shutdown-timeout-ms={{ int $v.server.shutdownTimeoutMs }}
 - --log-level={{ $v.server.logLevel }}
