@@ -37,6 +37,11 @@ void AddGuestOptions(CLI::App& serve, GuestOptions& c) {
       serve, "guest-signing", c.signing,
       "batch: Merkle-batch signatures of concurrent requests; direct: one signature per block")
       ->check(CLI::IsMember({"batch", "direct"}));
+  AddSetting(serve, "guest-batch-window-us", c.batch_window_us,
+             "With batch signing, the longest a block waits for others to share its signature, "
+             "microseconds; only when the listener signed less than that ago, so a lone request "
+             "never waits (0: sign what each event-loop iteration answered)")
+      ->check(CLI::Range(0, 100000));
 }
 
 Result<void> FinishGuestConfig(const GuestOptions& c) {

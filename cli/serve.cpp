@@ -245,6 +245,7 @@ int RunServe(ServeConfig config) {
 
     HttpServerOptions guest_options = HttpOptionsFrom(config, config.max_connections);
     guest_options.event_loops = static_cast<std::size_t>(config.event_loops);
+    guest_options.finish_window = std::chrono::microseconds(config.guest.batch_window_us);
     HttpServer guest(guest_options);
     HttpServerOptions admin_options = HttpOptionsFrom(config, config.admin_max_connections);
     admin_options.max_body_bytes = kAdminBodyLimit;

@@ -74,8 +74,9 @@ void HttpLoop::Wake() {
 void HttpLoop::Run() {
   std::array<epoll_event, 256> events{};
   while (true) {
-    const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()),
-                               static_cast<int>(kTick.count()));
+    const timespec wait = WaitTime();
+    const int n =
+        ::epoll_pwait2(epoll_fd_, events.data(), static_cast<int>(events.size()), &wait, nullptr);
     const TimePoint now = steady_clock::now();
     for (int i = 0; i < n; ++i) {
       const int fd = events[static_cast<std::size_t>(i)].data.fd;
@@ -88,9 +89,9 @@ void HttpLoop::Run() {
         OnEvent(*it->second, now);
       }
     }
-    FinishDeferred(now);
-    DrainReturned(now);
     if (server_.stop_requested_ && !stopping_) BeginStopping(now);
+    if (FinishDue(now)) FinishDeferred(now);
+    DrainReturned(now);
     if (now >= next_sweep_ || stopping_) {  // deadlines are checked once a tick, not per event
       next_sweep_ = now + kTick;
       Sweep(now);
@@ -107,6 +108,22 @@ void HttpLoop::Run() {
   for (auto& [fd, c] : connections_) {
     if (c->state() == HttpConnection::State::kDispatched) ::shutdown(fd, SHUT_RDWR);
   }
+}
+
+timespec HttpLoop::WaitTime() const {
+  std::chrono::nanoseconds wait = kTick;
+  if (!deferred_.empty()) {
+    wait = std::clamp<std::chrono::nanoseconds>(
+        last_finish_ + server_.options_.finish_window - steady_clock::now(),
+        std::chrono::nanoseconds(0), wait);
+  }
+  return timespec{.tv_sec = 0, .tv_nsec = static_cast<long>(wait.count())};
+}
+
+bool HttpLoop::FinishDue(TimePoint now) const {
+  if (deferred_.empty()) return false;
+  return stopping_ || deferred_.size() >= server_.options_.finish_batch ||
+         now >= last_finish_ + server_.options_.finish_window;
 }
 
 void HttpLoop::BeginStopping(TimePoint now) {

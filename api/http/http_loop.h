@@ -13,6 +13,8 @@
 // list may be used from any thread.
 #pragma once
 
+#include <time.h>
+
 #include <array>
 #include <cstddef>
 #include <memory>
@@ -64,6 +66,10 @@ class HttpLoop {
   void OnWritable(HttpConnection& c, TimePoint now);
   void Dispatch(HttpConnection& c);
   bool AnswerOnLoop(HttpConnection& c, TimePoint now);
+  // FinishDue reports whether the deferred responses are to be finished now (see
+  // HttpServerOptions::finish_window); WaitTime is how long epoll may wait before they are.
+  bool FinishDue(TimePoint now) const;
+  timespec WaitTime() const;
   void FinishDeferred(TimePoint now);
   void Answer(HttpConnection& c, httplib::Response& res, TimePoint now);
   void DrainReturned(TimePoint now);
@@ -95,6 +101,7 @@ class HttpLoop {
   };
   std::vector<Deferred> deferred_;   // answered on the loop, waiting for the iteration's end
   std::vector<Deferred> finishing_;  // FinishDeferred's batch; the two swap and keep capacity
+  TimePoint last_finish_{};          // when FinishDeferred last ran
 
   std::mutex returned_mu_;
   std::vector<HttpConnection*> returned_;  // handed back by workers

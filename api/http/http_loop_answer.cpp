@@ -45,6 +45,7 @@ bool HttpLoop::AnswerOnLoop(HttpConnection& c, TimePoint now) {
 }
 
 void HttpLoop::FinishDeferred(TimePoint now) {
+  last_finish_ = now;
   // Answering may start a pipelined request that defers again: loop until none is left. The
   // two vectors trade places and keep their capacity: no allocation per iteration.
   while (!deferred_.empty()) {

@@ -21,7 +21,9 @@
 // costs one read and one write and no thread hand-off. Such handlers never block: one that would
 // need the store declines and its request goes to a worker as above. A handler may defer the end
 // of its response to a Finisher; the loop runs the iteration's Finishers after all its events,
-// which lets the requests of one iteration share one Merkle batch signature.
+// which lets the requests of one iteration share one Merkle batch signature. Under load the loop
+// may hold them a little longer (finish_window) so that batches stay large when requests arrive
+// a few at a time, as they do in a boot storm.
 //
 // Connection cap. The caps are the server's, whichever loop holds a connection (ConnectionCaps,
 // connection_caps.h). At the total cap a new connection is not refused while some connection is
@@ -75,6 +77,11 @@ struct HttpServerOptions {
   std::size_t max_connections_per_peer = 64;  // open connections per source address
   std::size_t worker_threads = 48;
   std::size_t event_loops = 1;  // threads that accept, read, write and run loop routes (>= 1)
+  // A loop runs its deferred Finishers (ServeOnLoop) at the end of an iteration once finish_batch
+  // responses wait, or once finish_window has passed since it last ran them; until then it waits
+  // for more requests to join them, at most finish_window. 0: at the end of every iteration.
+  std::chrono::microseconds finish_window{0};
+  std::size_t finish_batch = 16;
   std::size_t max_header_bytes = 8192;       // request line + headers
   std::size_t max_headers = 64;              // header lines
   std::size_t max_header_line_bytes = 4096;  // one request or header line

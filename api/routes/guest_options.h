@@ -19,6 +19,9 @@ struct GuestOptions {
   std::uint64_t anonymous_burst_bytes = 512;
   std::uint64_t max_bytes = 4096;  // largest block a guest may ask for
   std::string signing = "batch";   // batch (Merkle, one signature per batch) | direct
+  // With batch signing: how long an event loop may hold signed blocks for more to share their
+  // signature, when it signed less than that ago (HttpServerOptions::finish_window).
+  int batch_window_us = 1000;
 };
 
 }  // namespace seedwell

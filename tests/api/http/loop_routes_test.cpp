@@ -106,8 +106,8 @@ class LoopServer {
   std::thread::id loop_thread;
   std::atomic<bool> held{false};     // /hold's handler is running
   std::atomic<bool> release{false};  // lets /hold's handler return
-  int deferred = 0;    // loop thread only: requests deferred since the last Finisher ran
-  int batch_size = 0;  // loop thread only
+  std::atomic<int> deferred{0};      // requests deferred since the last Finisher ran (loop thread)
+  int batch_size = 0;                // loop thread only
 };
 
 HttpServerOptions Options() {
@@ -217,6 +217,34 @@ TEST(LoopRoutesTest, ConcurrentDeferredRequestsAreFinishedTogether) {
     for (auto& client : clients) client = std::make_unique<RawClient>(s.port);
   }
   EXPECT_TRUE(batched) << "no loop iteration deferred more than one request";
+}
+
+TEST(LoopRoutesTest, UnderLoadDeferredResponsesWaitForABatchOrTheWindow) {
+  HttpServerOptions options = Options();
+  options.finish_window = std::chrono::seconds(30);  // far longer than the test: only a full
+  options.finish_batch = 3;                          // batch or Stop can finish these
+  LoopServer s(options);
+  RawClient lone(s.port);
+  lone.Send("GET /deferred?n=a HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(lone.ReadResponse().find("deferred a of 1"), std::string::npos)
+      << "a request after a quiet spell is answered at once";
+  // Less than the window after that, requests wait until three of them can share a batch.
+  std::vector<std::unique_ptr<RawClient>> batch;
+  for (const char* n : {"b", "c", "d"}) {
+    batch.push_back(std::make_unique<RawClient>(s.port));
+    batch.back()->Send(std::string("GET /deferred?n=") + n + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const std::string response = batch[i]->ReadResponse();
+    EXPECT_NE(response.find(std::string("deferred ") + "bcd"[i] + " of 3"), std::string::npos)
+        << response;
+  }
+  // One more waits for two others that never come, until the server stops: then it is answered.
+  RawClient last(s.port);
+  last.Send("GET /deferred?n=e HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(WaitFor([&] { return s.deferred == 1; }));
+  s.server.Stop();
+  EXPECT_NE(last.ReadResponse().find("deferred e of 1"), std::string::npos);
 }
 
 TEST(LoopRoutesTest, DeclinedRequestsGoToTheWorkerHandler) {
