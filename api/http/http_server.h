@@ -175,7 +175,8 @@ class HttpServer final : private httplib::Server {
   std::size_t event_loops() const { return options_.event_loops; }
 
   // DescriptorsNeeded returns the most file descriptors a server with |options| holds at once
-  // (connections, lingering refusals, its own sockets), for fitting listeners into RLIMIT_NOFILE.
+  // (connections, lingering refusals, connections evicted by another loop but not yet closed, the
+  // listener and each loop's own), for fitting listeners into RLIMIT_NOFILE.
   static std::size_t DescriptorsNeeded(const HttpServerOptions& options);
   // MarkCallerIdentified, called by a handler on its worker or loop thread, records that the
   // caller of the request being served is identified (for example a registered instance): its
