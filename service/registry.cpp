@@ -29,7 +29,7 @@ void Registry::Invalidate(const std::string& id) {
   const std::lock_guard lock(cache_mutex_);
   const auto it = by_id_.find(id);
   if (it == by_id_.end()) return;
-  by_token_.erase(it->second.token_hash);
+  if (it->second.token_hash) by_token_.erase(*it->second.token_hash);
   by_id_.erase(it);
 }
 
@@ -116,6 +116,37 @@ Result<Instance> Registry::Get(std::string_view id) {
   return store_.Get(*canonical);
 }
 
+Result<SharedInstance> Registry::GetShared(std::string_view id) {
+  auto canonical = CanonicalId(id);
+  SEEDWELL_RETURN_IF_ERROR(canonical);
+  const std::int64_t now = now_ms_();
+  {
+    const std::lock_guard lock(cache_mutex_);
+    if (const auto it = by_id_.find(*canonical);
+        it != by_id_.end() && now - it->second.fetched_at_ms < cache_ttl_ms_) {
+      return it->second.instance;
+    }
+  }
+  const std::uint64_t generation = Generation();
+  auto found = store_.Get(*canonical);
+  SEEDWELL_RETURN_IF_ERROR(found);
+  auto shared = std::make_shared<const Instance>(std::move(*found));
+  const std::lock_guard lock(cache_mutex_);
+  // A change made or published while the Store was read may be newer than |shared|: answer with
+  // it this once, but do not cache it.
+  if (Generation() != generation) return shared;
+  if (by_id_.size() >= kMaxCachedInstances) {
+    by_id_.clear();
+    by_token_.clear();
+  }
+  if (const auto old = by_id_.find(*canonical); old != by_id_.end() && old->second.token_hash) {
+    // Read by id, the token is not checked: the token's own entry expires with this refresh.
+    by_token_.erase(*old->second.token_hash);
+  }
+  by_id_.insert_or_assign(*canonical, CacheEntry{shared, std::nullopt, now});
+  return shared;
+}
+
 Result<InstancePage> Registry::List(const ListQuery& query) { return store_.List(query); }
 
 Result<Instance> Registry::Update(std::string_view id, const InstancePatch& patch) {
@@ -191,7 +222,9 @@ SharedInstance Registry::Cached(const TokenHash& hash, std::int64_t now,
   const bool fresh = age < cache_ttl_ms_ ||
                      (stale_while_refreshing && cached.refreshing && age < 2 * cache_ttl_ms_);
   // The map lookup already matched; the constant-time compare is defence in depth.
-  if (fresh && ConstantTimeEquals(cached.token_hash, hash)) return cached.instance;
+  if (fresh && cached.token_hash && ConstantTimeEquals(*cached.token_hash, hash)) {
+    return cached.instance;
+  }
   return nullptr;
 }
 
@@ -235,8 +268,8 @@ Result<SharedInstance> Registry::Authenticate(std::string_view token_text) {
     by_id_.clear();
     by_token_.clear();
   }
-  if (const auto old = by_id_.find(found->id); old != by_id_.end()) {
-    by_token_.erase(old->second.token_hash);
+  if (const auto old = by_id_.find(found->id); old != by_id_.end() && old->second.token_hash) {
+    by_token_.erase(*old->second.token_hash);
   }
   auto shared = std::make_shared<const Instance>(std::move(*found));
   by_id_.insert_or_assign(shared->id, CacheEntry{shared, hash, now});

@@ -59,8 +59,14 @@ class Registry {
   // stores it with a new token. kAlreadyExists if the id is taken.
   Result<CreatedInstance> Create(Instance instance);
 
-  // Get returns the instance with |id|; kNotFound if none.
+  // Get returns the instance with |id| as stored now; kNotFound if none.
   Result<Instance> Get(std::string_view id);
+
+  // GetShared is Get through the cache, for paths that look an instance up on every request (the
+  // EGD loop): the instance as read within the cache TTL and not changed since by this registry
+  // or by an event given to Publish, else read from the Store (which may block) and cached.
+  // Revoked instances are returned too; the caller checks the state. kNotFound if none.
+  Result<SharedInstance> GetShared(std::string_view id);
 
   // List returns a page of instances (see ListQuery).
   Result<InstancePage> List(const ListQuery& query);
@@ -140,8 +146,8 @@ class Registry {
 
  private:
   struct CacheEntry {
-    SharedInstance instance;  // replaced, never changed in place: requests may hold it
-    TokenHash token_hash;
+    SharedInstance instance;              // replaced, never changed in place: requests may hold it
+    std::optional<TokenHash> token_hash;  // unset when read by id (GetShared), not by token
     std::int64_t fetched_at_ms;
     bool refreshing = false;  // an Authenticate is reading it from the Store again
   };

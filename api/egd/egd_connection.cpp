@@ -126,11 +126,11 @@ void EgdConnection::OnReadable() {
 
 std::uint8_t* EgdConnection::OutTail() { return buffers_->out.data() + out_len_; }
 
-Result<Instance> EgdConnection::CurrentInstance() {
+Result<SharedInstance> EgdConnection::CurrentInstance() {
   if (instance_id_.empty()) return shared_.anonymous;
-  auto instance = shared_.registry.Get(instance_id_);
+  auto instance = shared_.registry.GetShared(instance_id_);
   if (!instance) return instance;
-  if (instance->state != InstanceState::kActive) {
+  if ((*instance)->state != InstanceState::kActive) {
     return Fail(ErrorCode::kPermissionDenied, "instance is revoked");
   }
   return instance;
@@ -207,7 +207,7 @@ EgdConnection::Step EgdConnection::Serve(const EgdRequest& request) {
   switch (request.command) {
     case EgdCommand::kEntropyAvailable: {
       // What one caller could draw right now at most: its burst (0 while failed closed).
-      const std::uint64_t burst = shared_.dispenser.LimitsFor(*instance).burst_bytes;
+      const std::uint64_t burst = shared_.dispenser.LimitsFor(**instance).burst_bytes;
       const auto bits =
           shared_.entropy.Ready()
               ? static_cast<std::uint32_t>(std::min<std::uint64_t>(burst * 8, 1u << 31))
@@ -221,9 +221,9 @@ EgdConnection::Step EgdConnection::Serve(const EgdRequest& request) {
       std::uint8_t* tail = OutTail();
       tail[0] = 0;
       if (n > 0) {
-        if (!shared_.dispenser.Reserve(*instance, n).granted) {
+        if (!shared_.dispenser.Reserve(**instance, n).granted) {
           shared_.dispenser.RecordRefusal(UsageTransport::kEgd);
-        } else if (shared_.dispenser.Fill(*instance, std::span<std::uint8_t>(tail + 1, n),
+        } else if (shared_.dispenser.Fill(**instance, std::span<std::uint8_t>(tail + 1, n),
                                           UsageTransport::kEgd)) {
           tail[0] = n;
         }
@@ -232,7 +232,7 @@ EgdConnection::Step EgdConnection::Serve(const EgdRequest& request) {
       return Step::kDone;
     }
     case EgdCommand::kReadBlocking:
-      return ServeBlockingRead(*instance, request.count);
+      return ServeBlockingRead(**instance, request.count);
     default:
       return Step::kDone;
   }

@@ -41,7 +41,7 @@ struct EgdShared {
   Registry& registry;
   Dispenser& dispenser;
   EntropyService& entropy;
-  Instance anonymous;  // the pseudo-instance of anonymous TCP callers (its own strict bucket)
+  SharedInstance anonymous;  // the pseudo-instance of anonymous TCP callers (its own strict bucket)
   Family<Counter>& requests;   // by command
   Family<Counter>& events;     // by event
   Family<Histogram>& latency;  // by command: from a request's arrival to its reply being queued
@@ -86,7 +86,10 @@ class EgdConnection : public std::enable_shared_from_this<EgdConnection> {
   Step WaitThen(std::chrono::milliseconds delay);
   void StartWrite();
   void ArmDeadline();
-  Result<Instance> CurrentInstance();
+  // CurrentInstance is the connection's instance from the registry's cache (a Store read at most
+  // once per cache TTL or change), the anonymous pseudo-instance, or an error if it is gone or
+  // revoked.
+  Result<SharedInstance> CurrentInstance();
   std::uint8_t* OutTail();
 
   Socket socket_;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <future>
+#include <memory>
 #include <utility>
 
 namespace seedwell {
@@ -73,9 +74,11 @@ EgdServer::EgdServer(const EgdOptions& config, Registry& registry, AddressIndex&
       connections_total_(metrics.AddCounter("seedwell_egd_connections_total",
                                             "EGD connections by listener and outcome",
                                             {"listener", "outcome"})) {
-  shared_.anonymous.id = kAnonymousId;
-  shared_.anonymous.rate_limit =
+  Instance anonymous;
+  anonymous.id = kAnonymousId;
+  anonymous.rate_limit =
       RateLimit{config.anonymous_rate_bytes_per_second, config.anonymous_burst_bytes};
+  shared_.anonymous = std::make_shared<const Instance>(std::move(anonymous));
   work_.emplace(asio::make_work_guard(io_));
 }
 

@@ -35,8 +35,9 @@ Instance NewInstance(const std::string& id = kId) {
   return instance;
 }
 
-// GatedStore is the real SQLite store with one gate: while held, FindByTokenHash waits, so a test
-// can look at the Registry while a refresh from the store is in flight.
+// GatedStore is the real SQLite store with one gate: while held, FindByTokenHash waits before it
+// reads and Get after it has read, so a test can look at the Registry, or change the store, while
+// a refresh from the store is in flight.
 class GatedStore final : public Store {
  public:
   explicit GatedStore(Store& store) : store_(store) {}
@@ -56,19 +57,17 @@ class GatedStore final : public Store {
   }
 
   Result<Instance> FindByTokenHash(const TokenHash& token_hash) override {
-    {
-      std::unique_lock lock(mu_);
-      ++waiting_;
-      cv_.notify_all();
-      cv_.wait(lock, [this] { return !held_; });
-      --waiting_;
-    }
+    Gate();
     return store_.FindByTokenHash(token_hash);
   }
   Result<void> Create(const Instance& i, const TokenHash& h) override {
     return store_.Create(i, h);
   }
-  Result<Instance> Get(std::string_view id) override { return store_.Get(id); }
+  Result<Instance> Get(std::string_view id) override {
+    auto found = store_.Get(id);
+    Gate();
+    return found;
+  }
   Result<InstancePage> List(const ListQuery& q) override { return store_.List(q); }
   Result<void> Update(const Instance& i) override { return store_.Update(i); }
   Result<void> Delete(std::string_view id) override { return store_.Delete(id); }
@@ -102,6 +101,14 @@ class GatedStore final : public Store {
   Result<void> Ping() override { return store_.Ping(); }
 
  private:
+  void Gate() {
+    std::unique_lock lock(mu_);
+    ++waiting_;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return !held_; });
+    --waiting_;
+  }
+
   Store& store_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -218,6 +225,58 @@ TEST_F(RegistryTest, AnExpiredEntryAnswersFromMemoryOnlyWhileItIsRefreshed) {
   now_ += Registry::kDefaultCacheTtlMs;
   EXPECT_EQ(registry.Authenticate(created.token).error().code, ErrorCode::kPermissionDenied);
   EXPECT_FALSE(registry.AuthenticateCached(created.token).has_value());
+}
+
+TEST_F(RegistryTest, GetSharedReadsTheStoreOncePerTtlOrChange) {
+  ASSERT_TRUE(registry_.Create(NewInstance()).has_value());
+  EXPECT_EQ(registry_.GetShared("nope").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(registry_.GetShared("0f8e2e04-2d6d-4a1e-9c43-5a1f8f4a2b12").error().code,
+            ErrorCode::kNotFound);
+  const auto first = *registry_.GetShared(kUpperId);  // any spelling of the id
+  EXPECT_EQ(first->id, kId);
+  Registry other(*store_, [this] { return now_.load(); });
+  ASSERT_TRUE(other.Revoke(kId).has_value());
+  EXPECT_EQ(registry_.GetShared(kId)->get(), first.get());  // cached: no Store read
+  now_ += Registry::kDefaultCacheTtlMs;
+  EXPECT_EQ((*registry_.GetShared(kId))->state, InstanceState::kRevoked);  // past the TTL
+
+  InstancePatch rename;
+  rename.name = "renamed";
+  ASSERT_TRUE(registry_.Update(kId, rename).has_value());
+  EXPECT_EQ((*registry_.GetShared(kId))->name, "renamed");  // a local write drops the entry
+  Instance changed = *store_->Get(kId);
+  changed.name = "elsewhere";
+  ASSERT_TRUE(store_->Update(changed).has_value());
+  EXPECT_EQ((*registry_.GetShared(kId))->name, "renamed");
+  registry_.Publish({InstanceChange::kUpdated, kId, std::nullopt});  // the change feed says so
+  EXPECT_EQ((*registry_.GetShared(kId))->name, "elsewhere");
+}
+
+TEST_F(RegistryTest, GetSharedDoesNotCacheAReadOvertakenByAChange) {
+  ASSERT_TRUE(registry_.Create(NewInstance()).has_value());
+  GatedStore gated(*store_);
+  Registry registry(gated, [this] { return now_.load(); });
+  gated.Hold();
+  auto lookup = std::async(std::launch::async, [&] { return registry.GetShared(kId); });
+  ASSERT_TRUE(gated.WaitEntered());  // it has read the instance, active
+  ASSERT_TRUE(registry_.Revoke(kId).has_value());
+  registry.Publish({InstanceChange::kRevoked, kId, std::nullopt});
+  gated.Release();
+  EXPECT_EQ(lookup.get().value()->state, InstanceState::kActive);         // answered once...
+  EXPECT_EQ((*registry.GetShared(kId))->state, InstanceState::kRevoked);  // ...but not kept
+}
+
+TEST_F(RegistryTest, GetSharedRefreshingAnEntryRetiresItsToken) {
+  // A refresh by id does not check the token, so it must not keep a token fresh: a rotation
+  // elsewhere is still seen within the TTL.
+  const auto created = *registry_.Create(NewInstance());
+  ASSERT_TRUE(registry_.Authenticate(created.token).has_value());
+  Registry other(*store_, [this] { return now_.load(); });
+  ASSERT_TRUE(other.RotateToken(kId).has_value());
+  now_ += Registry::kDefaultCacheTtlMs;
+  ASSERT_TRUE(registry_.GetShared(kId).has_value());  // refreshed by id
+  EXPECT_FALSE(registry_.AuthenticateCached(created.token).has_value());
+  EXPECT_EQ(registry_.Authenticate(created.token).error().code, ErrorCode::kUnauthenticated);
 }
 
 TEST_F(RegistryTest, InvalidateAllDropsEveryCachedInstance) {
